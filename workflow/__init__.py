@@ -1,0 +1,1 @@
+"""Saraban: the document-workflow service (models, operations, jobs, web layer)."""
