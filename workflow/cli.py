@@ -1,0 +1,157 @@
+"""The `saraban` command line.
+
+`saraban parse` needs only the parsers; the other commands work on the configured
+database (`DATABASE_URL`, SQLite under `var/` by default) and import the service
+lazily so that parsing stays quick to start.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_UNREADABLE = 2
+
+
+def _error_line(path: str, code: str, message_th: str, message_en: str) -> dict:
+    sys.stderr.write(f"{path}: {message_th} / {message_en} [{code}]\n")
+    return {"file": path, "error": {"code": code, "message": message_th, "message_en": message_en}}
+
+
+def _parse_one(path: str, max_bytes: int) -> tuple[dict, bool]:
+    """Return the parse result or error object for `path`, and whether it was read."""
+    from parsers.errors import InputError
+    from parsers.pipeline import parse_document
+
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return _error_line(path, "file_not_found", "ไม่พบไฟล์นี้", "no such file"), False
+    except IsADirectoryError:
+        return _error_line(path, "not_a_file", "ชื่อนี้เป็นโฟลเดอร์ ไม่ใช่ไฟล์", "is a directory"), False
+    except OSError as exc:
+        return _error_line(path, "file_unreadable", "เปิดไฟล์นี้ไม่ได้", str(exc)), False
+    try:
+        return parse_document(data, os.path.basename(path), max_bytes=max_bytes), True
+    except InputError as exc:
+        return _error_line(path, exc.code, exc.message_th, exc.message_en), False
+
+
+def _summary_lines(result: dict) -> list[str]:
+    """Thai lines for a person reading the terminal."""
+    lines = [f"{result['file']}: {result['pages']} หน้า, {len(result['letters'])} ฉบับ"]
+    for number, letter in enumerate(result["letters"], start=1):
+        doc = (letter.get("doc_number") or {}).get("text") or "(ไม่มีเลขที่)"
+        lines.append(f"  ฉบับที่ {number}: {doc}  {letter.get('date') or ''}  {letter.get('subject') or ''}")
+        for warning in letter.get("warnings", []):
+            lines.append(f"    ! {warning['message']}")
+    for warning in result.get("warnings", []):
+        lines.append(f"  ! {warning['message']}")
+    return lines
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    max_bytes = int(float(os.environ.get("SARABAN_MAX_UPLOAD_MB", "50")) * 1024 * 1024)
+    for path in args.files:
+        result, read = _parse_one(path, max_bytes)
+        if not read:
+            status = EXIT_UNREADABLE
+        if args.json:
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        elif read:
+            sys.stdout.write("\n".join(_summary_lines(result)) + "\n")
+        sys.stdout.flush()
+    return status
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from workflow import commands
+
+    commands.init_db()
+    commands.load_directory()
+    commands.seed_demo_users()
+    if args.samples:
+        commands.ingest_paths([args.samples])
+    return EXIT_OK
+
+
+def cmd_init_db(args: argparse.Namespace) -> int:
+    from workflow import commands
+
+    commands.init_db()
+    return EXIT_OK
+
+
+def cmd_load_directory(args: argparse.Namespace) -> int:
+    from workflow import commands
+
+    commands.load_directory()
+    return EXIT_OK
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from workflow import commands
+
+    results = commands.ingest_paths(args.paths)
+    for result in results:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from workflow import commands
+
+    commands.serve(args.host, args.port)
+    return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from workflow import commands
+
+    commands.run_worker()
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="saraban", description="Saraban: Thai official letters in, workflow out.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("parse", help="parse letters (PDF or text) and print the result")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print one JSON object per file, one line each")
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("setup", help="create the database, load the organization directory and demo users")
+    p.add_argument("--samples", metavar="DIR", help="also ingest the files in DIR")
+    p.set_defaults(func=cmd_setup)
+
+    sub.add_parser("init-db", help="create or upgrade the database schema").set_defaults(func=cmd_init_db)
+    sub.add_parser("load-directory", help="load the organization directory").set_defaults(func=cmd_load_directory)
+
+    p = sub.add_parser("ingest", help="store and parse files or folders of letters")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("serve", help="serve the web app (jobs in-process unless REDIS_URL is set)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p.set_defaults(func=cmd_serve)
+
+    sub.add_parser("worker", help="run an rq worker on REDIS_URL").set_defaults(func=cmd_worker)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("SARABAN_LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
