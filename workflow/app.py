@@ -1,0 +1,121 @@
+"""The Flask application factory and the per-request database session."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import Flask, current_app, g, render_template, request
+from sqlalchemy.orm import Session
+
+from workflow import fields as letter_fields
+from workflow.config import config_from_env
+from workflow.db import Database
+from workflow.errors import WorkflowError
+from workflow.storage import OriginalStore
+from workflow.thaidate import format_be_date, format_be_datetime
+
+log = logging.getLogger(__name__)
+
+DB_EXTENSION = "saraban.db"
+STORE_EXTENSION = "saraban.store"
+# One request may carry this many files at the per-file size limit.
+MAX_FILES_PER_REQUEST = 20
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the web application: settings from the environment, then `config` on top."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.update(config_from_env())
+    if config:
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        # Sign-ins then last only as long as this process.
+        log.warning("SECRET_KEY is not set; using a random key for this process")
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["SARABAN_MAX_UPLOAD_BYTES"] * MAX_FILES_PER_REQUEST
+
+    app.extensions[DB_EXTENSION] = Database(app.config["DATABASE_URL"])
+    app.extensions[STORE_EXTENSION] = OriginalStore(app.config["SARABAN_STORAGE"])
+    app.teardown_appcontext(_close_session)
+
+    from workflow.web import api, auth, documents, fonts
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(documents.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(fonts.bp)
+    _register_template_helpers(app)
+    _register_error_handlers(app)
+    return app
+
+
+def get_database() -> Database:
+    return current_app.extensions[DB_EXTENSION]
+
+
+def get_store() -> OriginalStore:
+    return current_app.extensions[STORE_EXTENSION]
+
+
+def new_session() -> Session:
+    """Open a session the caller closes; background tasks use one each."""
+    return get_database().session()
+
+
+def get_session() -> Session:
+    """Return this application context's session, opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = new_session()
+    return g.db_session
+
+
+def _close_session(_error: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def _register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["be_date"] = format_be_date
+    app.jinja_env.filters["be_datetime"] = format_be_datetime
+    app.jinja_env.globals.update(
+        field_spec=letter_fields.spec_for,
+        display_lines=letter_fields.display_lines,
+        form_text=letter_fields.form_text,
+        CAPACITY=letter_fields.CAPACITY,
+    )
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(WorkflowError)
+    def _workflow_error(error: WorkflowError):
+        log.info("request %s %s refused: %s", request.method, request.path, error.message_en)
+        if wants_json():
+            return {"error": {"code": error.code, "message": error.message_th}}, error.http_status
+        return render_template("error.html", error=error), error.http_status
+
+    @app.errorhandler(413)
+    def _too_large(_error):
+        limit_mb = current_app.config["MAX_CONTENT_LENGTH"] / 1048576
+        error = WorkflowError(
+            "file_too_large",
+            f"ไฟล์ที่ส่งมารวมกันมีขนาดเกิน {limit_mb:.0f} MB ระบบจึงไม่รับ กรุณาแบ่งส่งทีละน้อยลง",
+            f"request body over MAX_CONTENT_LENGTH ({limit_mb:.0f} MB)",
+        )
+        return _workflow_error(error) if not wants_json() else (
+            {"error": {"code": error.code, "message": error.message_th}},
+            413,
+        )
+
+    @app.errorhandler(404)
+    def _not_found(_error):
+        error = WorkflowError("not_found", "ไม่พบหน้าที่ต้องการ", f"no route for {request.path}")
+        if wants_json():
+            return {"error": {"code": error.code, "message": error.message_th}}, 404
+        return render_template("error.html", error=error), 404

@@ -1,0 +1,38 @@
+"""Settings read from the environment, with defaults that work on a developer's machine."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_MAX_UPLOAD_MB = 50
+# Hard limit for one parse job; rq kills a job that runs longer.
+DEFAULT_JOB_TIMEOUT_SECONDS = 600
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'var' / 'saraban.db'}"
+
+
+def config_from_env(environ: dict | None = None) -> dict:
+    """Build the Flask config mapping from environment variables.
+
+    DATABASE_URL (default: SQLite file var/saraban.db under the project), REDIS_URL
+    (unset: jobs run in a worker thread of the same process), SARABAN_STORAGE (folder
+    for original files, default var/originals), SARABAN_MAX_UPLOAD_MB (default 50)
+    and SECRET_KEY.
+    """
+    env = os.environ if environ is None else environ
+    max_upload_mb = int(env.get("SARABAN_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB))
+    storage = env.get("SARABAN_STORAGE") or str(PROJECT_ROOT / "var" / "originals")
+    return {
+        "DATABASE_URL": env.get("DATABASE_URL") or default_database_url(),
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "SARABAN_STORAGE": storage,
+        "SARABAN_MAX_UPLOAD_BYTES": max_upload_mb * 1024 * 1024,
+        "SARABAN_RQ_QUEUE": env.get("SARABAN_RQ_QUEUE", "saraban"),
+        "SARABAN_JOB_TIMEOUT": int(env.get("SARABAN_JOB_TIMEOUT", DEFAULT_JOB_TIMEOUT_SECONDS)),
+        "SECRET_KEY": env.get("SECRET_KEY"),
+    }

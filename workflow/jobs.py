@@ -1,0 +1,166 @@
+"""Background jobs: rq when REDIS_URL is set, otherwise a worker thread in the same process.
+
+Every task runs inside an application context of its own, and every log line written
+while it runs carries its job id (see `JobIdFilter`).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import queue
+import threading
+from typing import Any, Callable
+
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+current_job_id: contextvars.ContextVar[str] = contextvars.ContextVar("current_job_id", default="-")
+
+WORKER_EXTENSION = "saraban.worker"
+# The app an rq worker process runs its tasks in; set by `run_worker`.
+_worker_app: Flask | None = None
+
+
+class JobIdFilter(logging.Filter):
+    """Add `job_id` to every record, so a handler's format can show it (`-` outside jobs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.job_id = current_job_id.get()
+        return True
+
+
+def _parse_document_task(job_id: str) -> None:
+    from workflow import operations
+    from workflow.app import get_store, new_session
+
+    session = new_session()
+    try:
+        operations.run_parse(
+            session, get_store(), job_id, max_bytes=current_app.config["SARABAN_MAX_UPLOAD_BYTES"]
+        )
+    finally:
+        session.close()
+
+
+TASKS: dict[str, Callable[..., Any]] = {"parse_document": _parse_document_task}
+
+
+def execute(app: Flask, task_name: str, args: tuple, job_id: str) -> None:
+    """Run one task in a fresh application context, with `job_id` in its log lines."""
+    token = current_job_id.set(job_id)
+    try:
+        with app.app_context():
+            log.info("job %s: %s started", job_id, task_name)
+            TASKS[task_name](*args)
+            log.info("job %s: %s finished", job_id, task_name)
+    finally:
+        current_job_id.reset(token)
+
+
+class ThreadWorker:
+    """One daemon thread that runs tasks in the order they were enqueued."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._queue: queue.Queue[tuple[str, tuple, str]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, task_name: str, args: tuple, job_id: str) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="saraban-worker", daemon=True)
+                self._thread.start()
+        self._queue.put((task_name, args, job_id))
+
+    def wait_until_idle(self) -> None:
+        """Block until every task submitted so far has finished."""
+        self._queue.join()
+
+    def _run(self) -> None:
+        while True:
+            task_name, args, job_id = self._queue.get()
+            try:
+                execute(self.app, task_name, args, job_id)
+            except Exception:
+                # The task has recorded its failure; the thread must live on for the next one.
+                log.exception("job %s: %s failed", job_id, task_name)
+            finally:
+                self._queue.task_done()
+
+
+def thread_worker(app: Flask) -> ThreadWorker:
+    worker = app.extensions.get(WORKER_EXTENSION)
+    if worker is None:
+        worker = app.extensions[WORKER_EXTENSION] = ThreadWorker(app)
+    return worker
+
+
+def rq_queue(app: Flask):
+    from redis import Redis
+    from rq import Queue
+
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    return Queue(app.config["SARABAN_RQ_QUEUE"], connection=connection)
+
+
+def enqueue(app: Flask, task_name: str, *args: Any, job_id: str) -> str:
+    """Send a task to rq when REDIS_URL is set, else to this process's worker thread.
+
+    `job_id` names the job in both places and in every log line; returns it.
+    """
+    if task_name not in TASKS:
+        raise KeyError(f"unknown task {task_name!r}")
+    if app.config.get("REDIS_URL"):
+        rq_queue(app).enqueue_call(
+            "workflow.jobs.run_rq_task",
+            args=(task_name, list(args)),
+            job_id=job_id,
+            timeout=app.config["SARABAN_JOB_TIMEOUT"],
+            description=f"{task_name} {job_id}",
+        )
+        log.info("job %s: %s sent to rq queue %s", job_id, task_name, app.config["SARABAN_RQ_QUEUE"])
+    else:
+        thread_worker(app).submit(task_name, tuple(args), job_id)
+        log.info("job %s: %s sent to the in-process worker", job_id, task_name)
+    return job_id
+
+
+def enqueue_parse(app: Flask, job_id: str) -> str:
+    return enqueue(app, "parse_document", job_id, job_id=job_id)
+
+
+def run_rq_task(task_name: str, args: list) -> None:
+    """Entry point rq calls in the worker process."""
+    from rq import get_current_job
+
+    global _worker_app
+    if _worker_app is None:
+        from workflow.app import create_app
+
+        _worker_app = create_app()
+    job = get_current_job()
+    execute(_worker_app, task_name, tuple(args), job.id if job is not None else "-")
+
+
+def run_worker(app: Flask, burst: bool = False, in_process: bool = False) -> bool:
+    """Run an rq worker on the app's REDIS_URL and queue until stopped (or, with `burst`, until empty).
+
+    `in_process` uses rq's SimpleWorker, which runs jobs without forking. Returns what
+    rq's `Worker.work` returns: whether any job was run.
+    """
+    from rq import SimpleWorker, Worker
+
+    global _worker_app
+    if not app.config.get("REDIS_URL"):
+        raise RuntimeError("REDIS_URL is not set: jobs run in the web process, no separate worker is needed")
+    _worker_app = app
+    work_queue = rq_queue(app)
+    # Connections opened before a fork must not be shared with the forked job process.
+    app.extensions["saraban.db"].dispose()
+    worker_class = SimpleWorker if in_process else Worker
+    worker = worker_class([work_queue], connection=work_queue.connection)
+    log.info("rq worker listening on queue %s", work_queue.name)
+    return worker.work(burst=burst)

@@ -1,0 +1,418 @@
+"""Business rules. Views, jobs and the command line all call these functions.
+
+Each operation runs in one transaction: it commits when it succeeds and rolls back
+everything when it raises, so a refused request leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from parsers.errors import InputError
+from parsers.pipeline import parse_document
+from workflow import fields as letter_fields
+from workflow.db import transaction
+from workflow.errors import (
+    AuthenticationFailed,
+    InvalidValue,
+    JobStateError,
+    NotFound,
+    PermissionDenied,
+    UploadRejected,
+)
+from workflow.models import (
+    JOB_DONE,
+    JOB_FAILED,
+    JOB_QUEUED,
+    JOB_RUNNING,
+    ROLE_CLERK,
+    ROLE_SUPERVISOR,
+    ROLES,
+    Document,
+    FieldCorrection,
+    Letter,
+    LetterField,
+    Organization,
+    ParseJob,
+    User,
+    utcnow,
+)
+from workflow.storage import OriginalStore, sha256_hex
+
+log = logging.getLogger(__name__)
+
+CORRECTING_ROLES = frozenset({ROLE_CLERK, ROLE_SUPERVISOR})
+MAX_FILENAME_LENGTH = 255
+
+ParseFunction = Callable[..., dict]
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+def create_user(
+    session: Session, username: str, display_name: str, password: str, organization_code: str, role: str
+) -> User:
+    """Create a user account with a werkzeug password hash; raises InvalidValue or NotFound."""
+    with transaction(session):
+        if role not in ROLES:
+            raise InvalidValue("invalid_role", f"ไม่มีบทบาท “{role}” ในระบบ", f"unknown role {role!r}")
+        if not username.strip() or not password:
+            raise InvalidValue(
+                "missing_credentials", "ต้องระบุชื่อผู้ใช้และรหัสผ่าน", "username and password are required"
+            )
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise InvalidValue(
+                "username_taken", f"ชื่อผู้ใช้ “{username}” มีอยู่แล้ว", f"username {username!r} already exists"
+            )
+        organization = session.scalar(select(Organization).where(Organization.code == organization_code))
+        if organization is None:
+            raise NotFound(
+                "organization_not_found",
+                f"ไม่พบหน่วยงานรหัส {organization_code} ในทะเบียนหน่วยงาน",
+                f"no organization with code {organization_code!r}; load the directory first",
+            )
+        user = User(
+            username=username,
+            display_name=display_name,
+            password_hash=generate_password_hash(password),
+            organization=organization,
+            role=role,
+        )
+        session.add(user)
+    log.info("created user %s (org %s, role %s)", username, organization_code, role)
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """Return the user whose name and password match; raises AuthenticationFailed otherwise."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not check_password_hash(user.password_hash, password):
+        log.info("sign-in failed for username %r", username)
+        raise AuthenticationFailed(
+            "sign_in_failed", "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง", f"wrong username or password for {username!r}"
+        )
+    return user
+
+
+# --- upload -----------------------------------------------------------------------------
+
+
+@dataclass
+class IngestResult:
+    document: Document
+    job: ParseJob | None
+    # False when the same bytes were uploaded before and the existing record is returned.
+    created: bool
+
+
+def _clean_filename(filename: str) -> str:
+    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    return (name or "ไม่มีชื่อ")[:MAX_FILENAME_LENGTH]
+
+
+def check_upload_size(data: bytes, filename: str, max_bytes: int) -> None:
+    """Raise UploadRejected for a file that is not kept at all: empty, or over `max_bytes`."""
+    if not data:
+        raise UploadRejected(
+            "empty_file",
+            f"ไฟล์ “{filename}” ว่างเปล่า ไม่มีข้อมูลให้อ่าน กรุณาตรวจสอบไฟล์แล้วอัปโหลดใหม่",
+            f"{filename}: the file is empty",
+        )
+    if len(data) > max_bytes:
+        raise UploadRejected(
+            "file_too_large",
+            f"ไฟล์ “{filename}” มีขนาด {len(data) / 1048576:.1f} MB "
+            f"เกินขนาดที่รับได้ {max_bytes / 1048576:.0f} MB",
+            f"{filename}: {len(data)} bytes is over the limit of {max_bytes}",
+        )
+
+
+def ingest_upload(
+    session: Session, store: OriginalStore, data: bytes, filename: str, user: User | None, max_bytes: int
+) -> IngestResult:
+    """Store an uploaded file and create its document record and parse job.
+
+    Bytes that were uploaded before return the existing document and its latest job with
+    `created` False. Raises UploadRejected (and stores nothing) for an empty file or one
+    over `max_bytes`. The caller enqueues the returned job after this function returns,
+    so that the worker finds it committed.
+    """
+    filename = _clean_filename(filename)
+    check_upload_size(data, filename, max_bytes)
+    digest = sha256_hex(data)
+    with transaction(session):
+        existing = session.scalar(select(Document).where(Document.sha256 == digest))
+        if existing is not None:
+            log.info("upload of %s matches document %d (%s)", filename, existing.id, digest[:12])
+            return IngestResult(existing, existing.latest_job, created=False)
+        store.put(data)
+        document = Document(
+            sha256=digest,
+            filename=filename,
+            size=len(data),
+            uploaded_by=user,
+            organization_id=user.organization_id if user is not None else None,
+            warnings=[],
+        )
+        job = ParseJob(id=uuid.uuid4().hex, document=document, status=JOB_QUEUED)
+        session.add_all([document, job])
+    log.info("document %d stored from %s (%s), job %s queued", document.id, filename, digest[:12], job.id)
+    return IngestResult(document, job, created=True)
+
+
+# --- parse ------------------------------------------------------------------------------
+
+
+def _start_job(session: Session, job_id: str) -> ParseJob:
+    with transaction(session):
+        job = session.get(ParseJob, job_id)
+        if job is None:
+            raise NotFound("job_not_found", "ไม่พบงานอ่านเอกสารนี้", f"no parse job {job_id}")
+        if job.status != JOB_QUEUED:
+            raise JobStateError(
+                "job_not_queued",
+                "งานอ่านเอกสารนี้ทำไปแล้วหรือกำลังทำอยู่",
+                f"job {job_id} is {job.status}, not queued",
+            )
+        job.status = JOB_RUNNING
+        job.started_at = utcnow()
+    return job
+
+
+def _progress_writer(session: Session, job_id: str) -> Callable[[int, int], None]:
+    def record_progress(done_pages: int, total_pages: int) -> None:
+        session.execute(
+            update(ParseJob)
+            .where(ParseJob.id == job_id)
+            .values(pages_done=done_pages, pages_total=total_pages)
+        )
+        session.commit()
+        log.debug("job %s: page %d of %d read", job_id, done_pages, total_pages)
+
+    return record_progress
+
+
+def _fail_job(session: Session, job: ParseJob, code: str, message_th: str, message_en: str) -> None:
+    with transaction(session):
+        job.status = JOB_FAILED
+        job.error_code = code
+        job.error_message_th = message_th
+        job.error_message_en = message_en
+        job.finished_at = utcnow()
+
+
+def _store_letters(document: Document, result: dict) -> None:
+    for position, letter_data in enumerate(result.get("letters") or []):
+        pages = letter_data.get("pages") or [None, None]
+        spans = letter_data.get("spans") or {}
+        letter = Letter(
+            position=position,
+            first_page=pages[0],
+            last_page=pages[-1],
+            text=letter_data.get("text") or "",
+            spans=spans,
+            warnings=letter_data.get("warnings") or [],
+        )
+        names = [name for name in letter_data if name not in letter_fields.NON_FIELD_KEYS]
+        for index, name in enumerate(sorted(names, key=letter_fields.field_order)):
+            span = spans.get(name) or [None, None]
+            letter.fields.append(
+                LetterField(
+                    name=name,
+                    position=index,
+                    parsed_value=letter_data[name],
+                    span_start=span[0],
+                    span_end=span[1],
+                )
+            )
+        document.letters.append(letter)
+
+
+def run_parse(
+    session: Session,
+    store: OriginalStore,
+    job_id: str,
+    max_bytes: int,
+    parse: ParseFunction = parse_document,
+) -> ParseJob:
+    """Parse a queued job's document and store its letters, fields and file-level results.
+
+    Page progress is committed as it comes, so that a page can poll it. A file that cannot
+    be read (parsers.errors.InputError) ends the job as failed with the parser's code and
+    messages; any other exception does the same with code `parse_failed` and is re-raised.
+    Raises NotFound for an unknown job and JobStateError for a job that is not queued.
+    """
+    job = _start_job(session, job_id)
+    document = job.document
+    log.info("job %s: parsing document %d (%s)", job_id, document.id, document.filename)
+    try:
+        data = store.read(document.sha256)
+        result = parse(data, document.filename, progress=_progress_writer(session, job_id), max_bytes=max_bytes)
+    except InputError as error:
+        log.warning("job %s: document %d cannot be read: %s", job_id, document.id, error.message_en)
+        _fail_job(session, job, error.code, error.message_th, error.message_en)
+        return job
+    except Exception as error:
+        log.exception("job %s: parser failed on document %d", job_id, document.id)
+        _fail_job(
+            session,
+            job,
+            "parse_failed",
+            "ระบบอ่านไฟล์นี้ไม่สำเร็จเพราะเกิดข้อผิดพลาดภายใน กรุณาแจ้งผู้ดูแลระบบ",
+            f"{type(error).__name__}: {error}",
+        )
+        raise
+    with transaction(session):
+        document.pages = result.get("pages")
+        document.text_source = result.get("text_source")
+        document.schema = result.get("schema")
+        document.warnings = result.get("warnings") or []
+        _store_letters(document, result)
+        job.status = JOB_DONE
+        job.pages_total = result.get("pages")
+        job.pages_done = result.get("pages") or 0
+        job.finished_at = utcnow()
+    log.info("job %s: document %d parsed, %d letters", job_id, document.id, len(document.letters))
+    return job
+
+
+# --- corrections ------------------------------------------------------------------------
+
+
+def correct_field(session: Session, user: User, field_id: int, new_value: Any) -> FieldCorrection:
+    """Record a clerk's correction of one field; the corrected value is the one shown from now on.
+
+    Keeps who corrected, when, the parsed value, the value shown before and the new value.
+    Raises NotFound for an unknown field, PermissionDenied for a role that may not correct
+    or a user of another organization than the one that received the document, and
+    InvalidValue for a value that does not fit the field or does not change it.
+    """
+    with transaction(session):
+        letter_field = session.get(LetterField, field_id)
+        if letter_field is None:
+            raise NotFound("field_not_found", "ไม่พบช่องข้อมูลนี้", f"no letter field {field_id}")
+        document = letter_field.letter.document
+        if user.role not in CORRECTING_ROLES:
+            raise PermissionDenied(
+                "role_cannot_correct",
+                "บทบาทของท่านแก้ไขข้อมูลหนังสือไม่ได้ ต้องเป็นเจ้าหน้าที่สารบรรณหรือหัวหน้างาน",
+                f"user {user.username} has role {user.role}, which may not correct fields",
+            )
+        if document.organization_id is not None and document.organization_id != user.organization_id:
+            raise PermissionDenied(
+                "other_organization",
+                "เอกสารนี้เป็นของหน่วยงานอื่น ท่านแก้ไขไม่ได้",
+                f"user {user.username} (org {user.organization_id}) may not correct document "
+                f"{document.id} of org {document.organization_id}",
+            )
+        letter_fields.validate_value(letter_field.name, new_value)
+        previous = letter_field.value
+        if new_value == previous:
+            raise InvalidValue(
+                "no_change",
+                f"ค่าใหม่ของช่อง “{letter_fields.spec_for(letter_field.name).label}” เหมือนค่าเดิม ไม่มีอะไรเปลี่ยน",
+                f"field {field_id}: the new value equals the shown value",
+            )
+        correction = FieldCorrection(
+            field=letter_field,
+            corrected_by=user,
+            parsed_value=letter_field.parsed_value,
+            previous_value=previous,
+            new_value=new_value,
+        )
+        session.add(correction)
+    log.info(
+        "field %d (%s) of letter %d corrected by %s",
+        field_id,
+        letter_field.name,
+        letter_field.letter_id,
+        user.username,
+    )
+    return correction
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def get_document(session: Session, document_id: int) -> Document:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFound("document_not_found", "ไม่พบเอกสารนี้", f"no document {document_id}")
+    return document
+
+
+def list_documents(session: Session, limit: int = 200) -> list[Document]:
+    return list(session.scalars(select(Document).order_by(Document.uploaded_at.desc(), Document.id.desc()).limit(limit)))
+
+
+def letter_result(letter: Letter) -> dict:
+    """Return one LETTER of the parse result, with each field's shown (corrected) value."""
+    result: dict[str, Any] = {"pages": [letter.first_page, letter.last_page]}
+    for letter_field in letter.fields:
+        result[letter_field.name] = letter_field.value
+    result["warnings"] = letter.warnings
+    result["spans"] = letter.spans
+    result["text"] = letter.text
+    result["corrected_fields"] = [f.name for f in letter.fields if f.corrections]
+    return result
+
+
+def document_result(document: Document) -> dict:
+    """Return the parse result object of the contract, built from what is stored.
+
+    Adds `document_id` and `status`, and for a failed parse an `error` object instead of
+    the letters, as the command line does for a file that cannot be read.
+    """
+    job = document.latest_job
+    result: dict[str, Any] = {
+        "schema": document.schema or "saraban.parse/1",
+        "file": document.filename,
+        "sha256": document.sha256,
+        "document_id": document.id,
+        "status": job.status if job else None,
+    }
+    if job is not None and job.status == JOB_FAILED:
+        result["error"] = {"code": job.error_code, "message": job.error_message_th}
+        return result
+    result.update(
+        pages=document.pages,
+        text_source=document.text_source,
+        letters=[letter_result(letter) for letter in document.letters],
+        warnings=document.warnings,
+    )
+    return result
+
+
+def get_letter_field(session: Session, field_id: int) -> LetterField:
+    letter_field = session.get(LetterField, field_id)
+    if letter_field is None:
+        raise NotFound("field_not_found", "ไม่พบช่องข้อมูลนี้", f"no letter field {field_id}")
+    return letter_field
+
+
+def requeue_unfinished_jobs(session: Session) -> list[str]:
+    """Set jobs that were queued or running when their process stopped back to queued; return their ids.
+
+    Only for the in-process worker, whose queue dies with the process: with rq the
+    jobs are still in Redis.
+    """
+    with transaction(session):
+        unfinished = list(
+            session.scalars(select(ParseJob).where(ParseJob.status.in_([JOB_QUEUED, JOB_RUNNING])).order_by(ParseJob.created_at))
+        )
+        for job in unfinished:
+            if job.status == JOB_RUNNING:
+                log.warning("job %s: was running when the server stopped; queued again", job.id)
+            job.status = JOB_QUEUED
+            job.pages_done = 0
+            job.started_at = None
+    return [job.id for job in unfinished]

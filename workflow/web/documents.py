@@ -1,0 +1,118 @@
+"""Screens: the document list, the upload page, a document with its letters, corrections."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, send_file, url_for
+
+from workflow import fields as letter_fields
+from workflow import jobs, operations
+from workflow.app import get_session, get_store
+from workflow.errors import UploadRejected, WorkflowError
+from workflow.models import JOB_FAILED, Letter
+from workflow.web.auth import login_required
+from workflow.web.textspans import text_segments
+
+bp = Blueprint("documents", __name__)
+
+PDF_MAGIC = b"%PDF-"
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("documents.index"))
+
+
+@bp.get("/documents")
+@login_required
+def index():
+    return render_template("documents.html", documents=operations.list_documents(get_session()))
+
+
+def ingest_files(files) -> list[dict]:
+    """Ingest each uploaded file and enqueue its parse job; return one outcome per file."""
+    outcomes = []
+    session = get_session()
+    max_bytes = current_app.config["SARABAN_MAX_UPLOAD_BYTES"]
+    for upload in files:
+        filename = upload.filename or ""
+        data = upload.read(max_bytes + 1)
+        try:
+            result = operations.ingest_upload(session, get_store(), data, filename, g.user, max_bytes)
+        except UploadRejected as error:
+            outcomes.append({"filename": filename, "error": error})
+            continue
+        if result.created:
+            jobs.enqueue_parse(current_app._get_current_object(), result.job.id)
+        outcomes.append({"filename": filename, "document": result.document, "created": result.created})
+    return outcomes
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@login_required
+def upload():
+    if request.method == "GET":
+        return render_template("upload.html")
+    files = [f for f in request.files.getlist("files") if f.filename]
+    if not files:
+        flash("กรุณาเลือกไฟล์อย่างน้อยหนึ่งไฟล์ (no_file)", "error")
+        return render_template("upload.html"), 400
+    outcomes = ingest_files(files)
+    if len(outcomes) == 1 and "document" in outcomes[0]:
+        return redirect(url_for("documents.show", document_id=outcomes[0]["document"].id))
+    status = 400 if all("error" in outcome for outcome in outcomes) else 200
+    return render_template("upload.html", outcomes=outcomes), status
+
+
+@bp.get("/documents/<int:document_id>")
+@login_required
+def show(document_id: int):
+    document = operations.get_document(get_session(), document_id)
+    job = document.latest_job
+    return render_template(
+        "document.html",
+        document=document,
+        job=job,
+        failed=job is not None and job.status == JOB_FAILED,
+        segments_for=lambda letter: text_segments(letter.text, letter.spans),
+        may_correct=_may_correct(document),
+    )
+
+
+def _may_correct(document) -> bool:
+    user = g.user
+    return user.role in operations.CORRECTING_ROLES and document.organization_id in (None, user.organization_id)
+
+
+@bp.get("/documents/<int:document_id>/original")
+@login_required
+def original(document_id: int):
+    document = operations.get_document(get_session(), document_id)
+    path = get_store().path_for(document.sha256)
+    with open(path, "rb") as handle:
+        head = handle.read(len(PDF_MAGIC))
+    # Judge by content: a file that is not a PDF is offered as a download, never rendered.
+    if head == PDF_MAGIC:
+        response = send_file(path, mimetype="application/pdf", download_name=document.filename)
+    else:
+        response = send_file(
+            path, mimetype="application/octet-stream", as_attachment=True, download_name=document.filename
+        )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.post("/fields/<int:field_id>/correct")
+@login_required
+def correct(field_id: int):
+    session = get_session()
+    letter_field = operations.get_letter_field(session, field_id)
+    letter: Letter = letter_field.letter
+    target = url_for("documents.show", document_id=letter.document_id, _anchor=f"field-{field_id}")
+    try:
+        value = letter_fields.value_from_form(letter_field.name, request.form)
+        operations.correct_field(session, g.user, field_id, value)
+    except WorkflowError as error:
+        flash(f"{error.message_th} ({error.code})", "error")
+        return redirect(target)
+    flash(f"บันทึกการแก้ไขช่อง “{letter_fields.spec_for(letter_field.name).label}” แล้ว", "success")
+    return redirect(target)
