@@ -1,9 +1,622 @@
 """Repair the Thai text layer of PDFs and OCR output before any field is parsed.
 
-STUB: replaced by the full module.
+`repair_text` runs these steps in order on the whole text of a file (pages joined by form
+feeds, which are kept):
+
+1. Map private-use glyph code points back to Thai by a fixed table (deterministic).
+2. NFC, then compose ``ํ`` + ``า`` into ``ำ``, put marks in canonical order, drop doubled marks
+   and drop spaces inside a cluster (deterministic, except that a doubled mark is reported).
+3. Remove page numbers and page-continuation lines.
+4. Guess repairs with the dictionary (`parsers.vocab`): lost or wrong marks, a half-lost ``ำ``,
+   and words split by a space or a line break. A guess is kept only when the repaired word is a
+   dictionary word and the original is not. Every distinct guessed pair gets one
+   ``corrected_text`` warning.
+
+Character classes use explicit ranges of the Thai block (U+0E00-U+0E7F) because Python's
+``\\w`` and ``\\b`` stop at Thai vowel and tone marks.
 """
+
+import bisect
+import functools
+import logging
+import re
+import unicodedata
+
+from parsers import vocab
+
+logger = logging.getLogger(__name__)
+
+# --- Character classes --------------------------------------------------------------------
+
+CONSONANTS = "\u0e01-\u0e2e"
+LEADING_VOWELS = "\u0e40-\u0e44"
+# Combining marks: above and below vowels, phinthu, maitaikhu, tone marks, thanthakhat,
+# nikhahit and yamakkan.
+COMBINING_MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"
+# Characters that can appear inside a Thai word; excludes digits, ฯ, ๆ and ฿.
+THAI_LETTERS = "\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e45\u0e47-\u0e4e"
+THAI_DIGITS = "\u0e50-\u0e59"
+
+SARA_AA = "\u0e32"
+SARA_AM = "\u0e33"
+NIKHAHIT = "\u0e4d"
+TONE_MARKS = frozenset("\u0e48\u0e49\u0e4a\u0e4b")
+ABOVE_VOWELS = frozenset("\u0e31\u0e34\u0e35\u0e36\u0e37\u0e47")
+
+# Marks that a broken text layer can lose or swap: above vowels, maitaikhu, tone marks,
+# thanthakhat and nikhahit. Below vowels are kept out because the fonts that lose them
+# (shifted-down forms after ญ ฐ ฎ ฏ) are rare, and keeping them in the skeleton makes the
+# dictionary index much more selective.
+LOSSABLE_MARKS = "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d"
+_LOSSABLE_SET = frozenset(LOSSABLE_MARKS)
+# A word's skeleton is the word without lossable marks and with ำ written as า, so that
+# `วาดวย`, `ว่าด้วย` and `จานวน`, `จำนวน` share a skeleton.
+_SKELETON_TABLE = str.maketrans({**{mark: None for mark in LOSSABLE_MARKS}, SARA_AM: SARA_AA})
+
+# --- Step 1: private-use glyphs -----------------------------------------------------------
+
+# Positional glyph variants that legacy Thai fonts keep in the Private Use Area. The table
+# follows the PUA fallback of Thai shaping as HarfBuzz implements it and as the OpenType
+# shaping documents describe it (n8willis/opentype-shaping-documents, "Thai and Lao shaping
+# in OpenType", PUA fallback model): SD = shifted down, SL = shifted left, SDL = down and left,
+# RD = consonant without descender. Windows fonts use U+F700-U+F71A, Mac fonts U+F884-U+F89E.
+_WINDOWS_PUA = {
+    0xF700: "\u0e10",  # ฐ RD
+    0xF701: "\u0e34", 0xF702: "\u0e35", 0xF703: "\u0e36", 0xF704: "\u0e37",  # ิ ี ึ ื SL
+    0xF705: "\u0e48", 0xF706: "\u0e49", 0xF707: "\u0e4a", 0xF708: "\u0e4b",  # tones SDL
+    0xF709: "\u0e4c",  # ์ SDL
+    0xF70A: "\u0e48", 0xF70B: "\u0e49", 0xF70C: "\u0e4a", 0xF70D: "\u0e4b",  # tones SD
+    0xF70E: "\u0e4c",  # ์ SD
+    0xF70F: "\u0e0d",  # ญ RD
+    0xF710: "\u0e31", 0xF711: "\u0e4d", 0xF712: "\u0e47",  # ั ํ ็ SL
+    0xF713: "\u0e48", 0xF714: "\u0e49", 0xF715: "\u0e4a", 0xF716: "\u0e4b",  # tones SL
+    0xF717: "\u0e4c",  # ์ SL
+    0xF718: "\u0e38", 0xF719: "\u0e39", 0xF71A: "\u0e3a",  # ุ ู ฺ SD
+}
+_MAC_PUA = {
+    0xF884: "\u0e31", 0xF885: "\u0e34", 0xF886: "\u0e35", 0xF887: "\u0e36",  # ั ิ ี ึ SL
+    0xF888: "\u0e37", 0xF889: "\u0e47",  # ื ็ SL
+    0xF88A: "\u0e48", 0xF88B: "\u0e48", 0xF88C: "\u0e48",  # ่ SL, SD, SDL
+    0xF88D: "\u0e49", 0xF88E: "\u0e49", 0xF88F: "\u0e49",  # ้ SL, SD, SDL
+    0xF890: "\u0e4a", 0xF891: "\u0e4a", 0xF892: "\u0e4a",  # ๊ SL, SD, SDL
+    0xF893: "\u0e4b", 0xF894: "\u0e4b", 0xF895: "\u0e4b",  # ๋ SL, SD, SDL
+    0xF896: "\u0e4c", 0xF897: "\u0e4c", 0xF898: "\u0e4c",  # ์ SL, SD, SDL
+    0xF899: "\u0e4d",  # ํ SL
+    0xF89A: "\u0e0d",  # ญ RD
+    0xF89B: "\u0e38", 0xF89C: "\u0e39", 0xF89D: "\u0e3a",  # ุ ู ฺ SD
+    0xF89E: "\u0e10",  # ฐ RD
+}
+PRIVATE_USE_TABLE = {**_WINDOWS_PUA, **_MAC_PUA}
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
+
+# --- Step 2: deterministic mark fixes -----------------------------------------------------
+
+# ํ + า with an optional tone mark between them, and a tone mark before ํ + า.
+_SPLIT_AM = re.compile(NIKHAHIT + "([\u0e48-\u0e4b]?)" + SARA_AA)
+_AM_BEFORE_TONE = re.compile(SARA_AM + "([\u0e48-\u0e4b])")
+# A tone mark or thanthakhat stored before the vowel of its cluster. NFC already moves tone
+# marks after ุ and ู (combining classes 107 > 103), but not after above vowels (class 0).
+_TONE_BEFORE_VOWEL = re.compile("([\u0e48-\u0e4c])([\u0e31\u0e34-\u0e37\u0e47\u0e38-\u0e3a])")
+_DOUBLED_MARK = re.compile(f"([{COMBINING_MARKS}])\\1+")
+# Two sara e typed for sara ae (เเ for แ): no Thai word has two sara e in a row.
+_DOUBLE_SARA_E = re.compile("\u0e40\u0e40(?=[\u0e01-\u0e2e])")
+# A space before a combining mark or before ะ า ำ ๅ, which never start a syllable.
+_SPACE_BEFORE_MARK = re.compile(
+    f"(?<=[{CONSONANTS}\u0e30-\u0e3a\u0e47-\u0e4e])[ \u00a0]+(?=[{COMBINING_MARKS}\u0e30\u0e32\u0e33\u0e45])"
+)
+# A space after a leading vowel, which always belongs to the consonant after it.
+_SPACE_AFTER_LEADING_VOWEL = re.compile(f"(?<=[{LEADING_VOWELS}])[ \u00a0]+(?=[{CONSONANTS}])")
+
+# --- Step 3: page furniture ---------------------------------------------------------------
+
+_DIGIT = f"[0-9{THAI_DIGITS}]"
+# `- ๒ -`, `-2-`, `หน้า ๒`, `หน้า 2/5`, `หน้า ๒ จาก ๕` as a whole line.
+_PAGE_NUMBER_LINE = re.compile(
+    rf"^[ \t]*(?:[-–—][ \t]*{_DIGIT}{{1,3}}[ \t]*[-–—]"
+    rf"|หน้า[ \t]*(?:ที่[ \t]*)?{_DIGIT}{{1,3}}(?:[ \t]*(?:/|จาก)[ \t]*{_DIGIT}{{1,3}})?)[ \t]*$"
+)
+_BARE_NUMBER_LINE = re.compile(rf"^[ \t]*({_DIGIT}{{1,3}})[ \t]*$")
+# `/๓. กรณีองค์กร...`: a pointer to the first words of the next page.
+_CONTINUATION_LINE = re.compile(r"^[ \t]*/[ \t]*(\S.*?)[ \t]*(?:\.{2,}|…)[ \t]*$")
+_CATCHWORD_MAX_CHARS = 40
+_THAI_DIGIT_TABLE = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+# --- Step 4: dictionary-checked guesses ---------------------------------------------------
+
+_THAI_RUN = re.compile(f"[{THAI_LETTERS}]+")
+_DIRECT_MARK = re.compile(f"[{CONSONANTS}][\u0e38\u0e39]?[\u0e48-\u0e4c]")
+_CONSONANT = re.compile(f"[{CONSONANTS}]")
+# A page whose tone marks and thanthakhat sit directly on a consonant for fewer than 3 in 100
+# consonants has lost its marks: ordinary Thai prose has about 10 in 100 (the seed letter has
+# 9.8), a pypdf extraction that drops the private-use glyphs has under 2.
+_LOSSY_MARK_RATIO = 0.03
+_LOSSY_MIN_CONSONANTS = 80
+# `ขอ 5` in a text that lost its marks is `ข้อ 5` (a numbered clause).
+_CLAUSE_WORD = re.compile(f"(?<![{THAI_LETTERS}])ขอ(?=[ \t]*{_DIGIT})")
+# A Thai word broken at the end of a line: the line ends in Thai letters (pypdf may add
+# trailing spaces) and the next line starts at column 0 with a consonant or leading vowel.
+_LINE_BREAK_IN_WORD = re.compile(
+    f"([{THAI_LETTERS}]+)([ \t]*\n)([{CONSONANTS}{LEADING_VOWELS}][{THAI_LETTERS}]*)"
+)
+_SPACE_IN_WORD = re.compile(f"([{THAI_LETTERS}]+)( )([{CONSONANTS}{LEADING_VOWELS}][{THAI_LETTERS}]*)")
+# Characters either side of a break that the join check segments: enough for the longest
+# compound in the dictionary to cross the break.
+_JOIN_WINDOW = 24
+
+# Outside lossy pages a guessed word needs at least 3 characters besides its marks: an
+# unknown name such as `ทือ` would otherwise become the short word `ที`.
+_MIN_GUESS_SKELETON = 3
+
+# Segmentation costs, compared as one integer. Unknown characters always cost most. In a
+# lossy page fewer words beat fewer edits (`หมู่บ้าน` beats `หมู` + `บาน`); elsewhere an
+# edit is made only where it removes unknown characters.
+_UNKNOWN = 1 << 40
+_MAJOR = 1 << 20
+
+_MESSAGES = {
+    "doubled": 'แก้ "{original}" เป็น "{fixed}" เพราะมีสระหรือวรรณยุกต์ซ้ำกัน',
+    "marks": (
+        'แก้ "{original}" เป็น "{fixed}" เพราะสระหรือวรรณยุกต์ในไฟล์ต้นฉบับหายไปหรือผิดตัว '
+        "ระบบเทียบกับพจนานุกรมแล้ว โปรดตรวจทาน"
+    ),
+    "line_break": (
+        'รวม "{left}" ท้ายบรรทัดกับ "{right}" ต้นบรรทัดถัดไปเป็นคำว่า "{fixed}" '
+        "เพราะคำถูกตัดขึ้นบรรทัดใหม่กลางคำ โปรดตรวจทาน"
+    ),
+    "space": 'ลบช่องว่างกลางคำ "{left} {right}" เป็น "{fixed}" โปรดตรวจทาน',
+}
+
+
+class _Report:
+    """Collected WARNING dicts, one per distinct repair."""
+
+    def __init__(self) -> None:
+        self.warnings: list[dict] = []
+        self._seen: set[tuple[str, str]] = set()
+
+    def corrected(self, original: str, fixed: str, reason: str, left: str = "", right: str = "") -> None:
+        if (original, fixed) in self._seen:
+            return
+        self._seen.add((original, fixed))
+        message = _MESSAGES[reason].format(original=original, fixed=fixed, left=left, right=right)
+        logger.debug("corrected %r to %r (%s)", original, fixed, reason)
+        self.warnings.append({"code": "corrected_text", "message": message, "field": None})
+
+    def unmapped_glyph(self, codepoint: str, count: int) -> None:
+        name = f"U+{ord(codepoint):04X}"
+        logger.warning("unmapped private-use glyph %s (%s times) kept in the text", name, count)
+        message = (
+            f"พบอักขระพิเศษรหัส {name} จำนวน {count} ตัว ซึ่งระบบแปลงเป็นตัวอักษรไทยไม่ได้ "
+            "จึงเก็บไว้ตามเดิม โปรดตรวจทานข้อความบริเวณนั้นกับต้นฉบับ"
+        )
+        self.warnings.append({"code": "unmapped_glyph", "message": message, "field": None})
 
 
 def repair_text(text: str) -> tuple[str, list[dict]]:
-    """Return the repaired text and WARNING dicts (letter-json.md) about what was repaired."""
-    return text, []
+    """Repair a file's extracted text and return it with WARNING dicts (letter-json.md).
+
+    `text` holds the pages joined by form feeds; the result keeps one form feed per page
+    break. Warnings have `field` None.
+    """
+    report = _Report()
+    text = _map_private_use(text, report)
+    text = _fix_marks(text, report)
+    pages = _remove_page_furniture(text.split("\f"))
+    lossy = _lossy_pages(pages)
+    pages = [_repair_guesses(page, is_lossy, report) for page, is_lossy in zip(pages, lossy)]
+    return "\f".join(pages), report.warnings
+
+
+# --- Step 1 -------------------------------------------------------------------------------
+
+
+def _map_private_use(text: str, report: _Report) -> str:
+    if not _PRIVATE_USE.search(text):
+        return text
+    text = text.translate(PRIVATE_USE_TABLE)
+    unmapped: dict[str, int] = {}
+    for match in _PRIVATE_USE.finditer(text):
+        unmapped[match.group()] = unmapped.get(match.group(), 0) + 1
+    for codepoint, count in unmapped.items():
+        report.unmapped_glyph(codepoint, count)
+    return text
+
+
+# --- Step 2 -------------------------------------------------------------------------------
+
+
+def _fix_marks(text: str, report: _Report) -> str:
+    """Apply the deterministic cluster fixes; only a doubled mark is reported."""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    text = _SPLIT_AM.sub(lambda m: m.group(1) + SARA_AM, text)
+    text = _AM_BEFORE_TONE.sub(lambda m: m.group(1) + SARA_AM, text)
+    text = _TONE_BEFORE_VOWEL.sub(r"\2\1", text)
+    if _DOUBLED_MARK.search(text):
+        text = _remove_doubled_marks(text, report)
+    text = _DOUBLE_SARA_E.sub("\u0e41", text)
+    text = _SPACE_BEFORE_MARK.sub("", text)
+    text = _SPACE_AFTER_LEADING_VOWEL.sub("", text)
+    return text
+
+
+def _remove_doubled_marks(text: str, report: _Report) -> str:
+    def fix_run(match: re.Match) -> str:
+        run = match.group()
+        if not _DOUBLED_MARK.search(run):
+            return run
+        fixed = _DOUBLED_MARK.sub(r"\1", run)
+        original_word, fixed_word = _name_doubled_word(run, fixed)
+        report.corrected(original_word, fixed_word, "doubled")
+        return fixed
+
+    return _THAI_RUN.sub(fix_run, text)
+
+
+def _name_doubled_word(run: str, fixed: str) -> tuple[str, str]:
+    """Return the dictionary word around the first doubled mark, before and after the fix."""
+    doubled = _DOUBLED_MARK.search(run)
+    offset = doubled.start()  # the same index in `fixed`: nothing before it was removed
+    _, tokens = _segment(fixed, lossy=False)
+    for start, end, _word, _edits in tokens:
+        if start <= offset < end:
+            extra = doubled.end() - doubled.start() - 1
+            return run[start : end + extra], fixed[start:end]
+    return run, fixed
+
+
+# --- Step 3 -------------------------------------------------------------------------------
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def _remove_page_furniture(pages: list[str]) -> list[str]:
+    """Drop page numbers, continuation pointers and catchwords; return the pages.
+
+    A continuation pointer (`/๓. กรณีองค์กร...`) is dropped when the next content line starts
+    with its words or when it ends a page. A catchword is a last line of a page, at most 40
+    characters, that repeats the start of the next page's first line.
+    """
+    page_lines = [page.split("\n") for page in pages]
+    dropped = [set() for _ in pages]
+    for number, lines in enumerate(page_lines):
+        dropped[number] |= _page_number_lines(lines, number + 1, len(pages))
+
+    content = [
+        (number, index, line)
+        for number, lines in enumerate(page_lines)
+        for index, line in enumerate(lines)
+        if line.strip() and index not in dropped[number]
+    ]
+    for position, (number, index, line) in enumerate(content):
+        following = content[position + 1] if position + 1 < len(content) else None
+        ends_page = following is not None and following[0] != number
+        next_words = _squash(following[2]) if following else ""
+        pointer = _CONTINUATION_LINE.match(line)
+        if pointer:
+            if ends_page or next_words.startswith(_squash(pointer.group(1))):
+                dropped[number].add(index)
+        elif ends_page:
+            catchword = _squash(line.strip().lstrip("/").rstrip(".…"))
+            if 0 < len(catchword) <= _CATCHWORD_MAX_CHARS < len(next_words) and next_words.startswith(catchword):
+                dropped[number].add(index)
+
+    return [_drop_lines(lines, dropped[number]) for number, lines in enumerate(page_lines)]
+
+
+def _page_number_lines(lines: list[str], page_number: int, page_count: int) -> set[int]:
+    """Return indexes of page-number lines: dashed or `หน้า` forms anywhere, bare numbers
+    equal to the page number among the first and last two content lines of a multi-page text."""
+    content = [index for index, line in enumerate(lines) if line.strip()]
+    edges = set(content[:2] + content[-2:])
+    found = set()
+    for index in content:
+        line = lines[index]
+        if _PAGE_NUMBER_LINE.match(line):
+            found.add(index)
+            continue
+        bare = _BARE_NUMBER_LINE.match(line)
+        if bare and page_count > 1 and index in edges:
+            if int(bare.group(1).translate(_THAI_DIGIT_TABLE)) == page_number:
+                found.add(index)
+    return found
+
+
+def _drop_lines(lines: list[str], dropped: set[int]) -> str:
+    """Join `lines` without the dropped ones, also dropping a blank line that would follow a
+    blank line because of the removal."""
+    kept: list[str] = []
+    skip_blank = False
+    for index, line in enumerate(lines):
+        if index in dropped:
+            skip_blank = bool(kept) and not kept[-1].strip()
+            continue
+        if skip_blank and not line.strip():
+            skip_blank = False
+            continue
+        skip_blank = False
+        kept.append(line)
+    return "\n".join(kept)
+
+
+# --- Step 4 -------------------------------------------------------------------------------
+
+
+def _lossy_pages(pages: list[str]) -> list[bool]:
+    """Return, per page, whether the page lost its upper marks (see `_LOSSY_MARK_RATIO`).
+
+    A page with fewer than 80 consonants is judged by the whole text.
+    """
+    counts = [(len(_CONSONANT.findall(page)), len(_DIRECT_MARK.findall(page))) for page in pages]
+    total_consonants = sum(consonants for consonants, _ in counts)
+    total_marks = sum(marks for _, marks in counts)
+    whole = total_consonants >= _LOSSY_MIN_CONSONANTS and total_marks < _LOSSY_MARK_RATIO * total_consonants
+    result = []
+    for consonants, marks in counts:
+        if consonants >= _LOSSY_MIN_CONSONANTS:
+            result.append(marks < _LOSSY_MARK_RATIO * consonants)
+        else:
+            result.append(whole)
+    return result
+
+
+def _repair_guesses(page: str, lossy: bool, report: _Report) -> str:
+    """Apply the dictionary-checked repairs to one page."""
+
+    def fix_run(match: re.Match) -> str:
+        return _repair_run(match.group(), lossy, report)
+
+    page = _THAI_RUN.sub(fix_run, page)
+    if lossy:
+        page = _repair_clause_word(page, report)
+    page = _LINE_BREAK_IN_WORD.sub(lambda m: _join(m, lossy, report, "line_break"), page)
+    page = _SPACE_IN_WORD.sub(lambda m: _join(m, lossy, report, "space"), page)
+    return page
+
+
+def _repair_run(run: str, lossy: bool, report: _Report) -> str:
+    _, tokens = _segment(run, lossy)
+    if not any(edits for _start, _end, _word, edits in tokens):
+        return run
+    parts = []
+    for start, end, word, edits in tokens:
+        span = run[start:end]
+        if edits:
+            report.corrected(span, word, "marks")
+            parts.append(word)
+        else:
+            parts.append(span)
+    return "".join(parts)
+
+
+def _repair_clause_word(page: str, report: _Report) -> str:
+    if not _CLAUSE_WORD.search(page):
+        return page
+    report.corrected("ขอ", "ข้อ", "marks")
+    return _CLAUSE_WORD.sub("ข้อ", page)
+
+
+def _join(match: re.Match, lossy: bool, report: _Report, reason: str) -> str:
+    """Join two Thai runs across a line break or space when a dictionary word crosses it.
+
+    The join is kept when segmenting the joined text costs less than segmenting the two
+    sides apart and a dictionary word spans the break made of whole words (or unknown
+    characters) of each side. Across a space one side must also end or start with characters
+    that are no word: spaces separate phrases in Thai, so two whole words either side of a
+    space stay apart. Only the crossing word is rewritten.
+    """
+    left, gap, right = match.groups()
+    if match.end() < len(match.string) and match.string[match.end()] == ".":
+        return match.group()  # `พ.ศ.`, `ต.ค.`: an abbreviation, not part of a word
+    _, left_tokens = _segment(left, lossy)
+    _, right_tokens = _segment(right, lossy)
+    tail = left[_window_start(left_tokens, len(left)) :]
+    head = right[: _window_end(right_tokens)]
+    tail_cost, tail_tokens = _segment(tail, lossy)
+    head_cost, head_tokens = _segment(head, lossy)
+    joined = tail + head
+    joined_cost, joined_tokens = _segment(joined, lossy)
+    if joined_cost >= tail_cost + head_cost:
+        return match.group()
+    boundary = len(tail)
+    crossing = [token for token in joined_tokens if token[0] < boundary < token[1]]
+    if not crossing or crossing[0][2] is None:
+        return match.group()
+    start, end, word, _edits = crossing[0]
+    # The crossing word may only merge whole words of each side, never re-split them.
+    if start not in {token[0] for token in tail_tokens}:
+        return match.group()
+    if end - boundary not in {token[1] for token in head_tokens}:
+        return match.group()
+    if reason == "space" and tail_tokens[-1][2] is not None and head_tokens[0][2] is not None:
+        return match.group()
+
+    report.corrected(
+        joined[start:boundary] + "\n" + joined[boundary:end],
+        word,
+        reason,
+        left=joined[start:boundary],
+        right=joined[boundary:end],
+    )
+    cut = len(left) - len(tail)
+    return left[: cut + start] + word + right[end - boundary :]
+
+
+def _window_start(tokens: tuple, length: int) -> int:
+    """Return where the last whole tokens within `_JOIN_WINDOW` characters start."""
+    start = tokens[-1][0]
+    for token_start, _end, _word, _edits in reversed(tokens):
+        if length - token_start > _JOIN_WINDOW:
+            break
+        start = token_start
+    return start
+
+
+def _window_end(tokens: tuple) -> int:
+    """Return where the first whole tokens within `_JOIN_WINDOW` characters end."""
+    end = tokens[0][1]
+    for _start, token_end, _word, _edits in tokens:
+        if token_end > _JOIN_WINDOW:
+            break
+        end = token_end
+    return end
+
+
+# --- Dictionary segmentation --------------------------------------------------------------
+
+
+@functools.cache
+def _skeleton_index() -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """Return the dictionary words grouped by skeleton, and the sorted skeletons."""
+    index: dict[str, list[str]] = {}
+    word_pattern = re.compile(f"[{THAI_LETTERS}]+")
+    for word in vocab.thai_dictionary():
+        if word_pattern.fullmatch(word):
+            index.setdefault(word.translate(_SKELETON_TABLE), []).append(word)
+    frozen = {skeleton: tuple(sorted(words)) for skeleton, words in index.items()}
+    return frozen, sorted(frozen)
+
+
+@functools.lru_cache(maxsize=65536)
+def _segment(run: str, lossy: bool) -> tuple[int, tuple[tuple[int, int, str | None, int], ...]]:
+    """Segment a Thai run into dictionary words, allowing mark repairs.
+
+    Returns the total cost and tokens `(start, end, word, edits)`: `word` is the dictionary
+    word for `run[start:end]` (equal to it when `edits` is 0), or None for an unknown
+    character. Maximal matching by dynamic programming over the run's skeleton.
+    """
+    index, skeletons = _skeleton_index()
+    skeleton = run.translate(_SKELETON_TABLE)
+    bases = [i for i, char in enumerate(run) if char not in _LOSSABLE_SET]
+    bases.append(len(run))
+    size = len(skeleton)
+    if size == 0:
+        return _UNKNOWN, ((0, len(run), None, 0),)
+
+    unknown_cost = _UNKNOWN + (_MAJOR if lossy else 1)
+    best: list[int | None] = [None] * (size + 1)
+    back: list[tuple[int, str | None, int] | None] = [None] * (size + 1)
+    best[0] = 0
+    key_count = len(skeletons)
+    for i in range(size):
+        cost = best[i]
+        if cost is None:
+            continue
+        start = 0 if i == 0 else bases[i]
+        step = cost + unknown_cost
+        if best[i + 1] is None or step < best[i + 1]:
+            best[i + 1] = step
+            back[i + 1] = (i, None, 0)
+        for j in range(i + 1, size + 1):
+            piece = skeleton[i:j]
+            k = bisect.bisect_left(skeletons, piece)
+            if k == key_count or not skeletons[k].startswith(piece):
+                break
+            if skeletons[k] != piece:
+                continue
+            match = _match_word(run[start : bases[j]], piece, lossy)
+            if match is None:
+                continue
+            word, edits = match
+            step = cost + (_MAJOR + edits if lossy else edits * _MAJOR + 1)
+            if best[j] is None or step < best[j]:
+                best[j] = step
+                back[j] = (i, word, edits)
+
+    tokens = []
+    j = size
+    while j > 0:
+        i, word, edits = back[j]
+        tokens.append((0 if i == 0 else bases[i], bases[j], word, edits))
+        j = i
+    tokens.reverse()
+    return best[size], tuple(tokens)
+
+
+@functools.lru_cache(maxsize=65536)
+def _match_word(span: str, skeleton: str, lossy: bool) -> tuple[str, int] | None:
+    """Return the dictionary word for `span` and the number of mark edits, or None.
+
+    The span itself wins when it is a word. Otherwise the candidates sharing its skeleton
+    are ranked by edits; a tie goes to a domain word, then to the word more frequent in the
+    Thai National Corpus, and stays unresolved (None) when the counts are equal.
+    """
+    if vocab.is_word(span):
+        return span, 0
+    if not lossy and len(skeleton) < _MIN_GUESS_SKELETON:
+        return None
+    index, _ = _skeleton_index()
+    scored = []
+    for word in index.get(skeleton, ()):
+        edits = _mark_edits(span, word, lossy)
+        if edits is not None:
+            scored.append((edits, word))
+    if not scored:
+        return None
+    fewest = min(edits for edits, _ in scored)
+    tied = [word for edits, word in scored if edits == fewest]
+    word = tied[0] if len(tied) == 1 else _break_tie(tied)
+    return None if word is None else (word, fewest)
+
+
+def _break_tie(words: list[str]) -> str | None:
+    domain = [word for word in words if vocab.is_domain_word(word)]
+    if len(domain) == 1:
+        return domain[0]
+    frequencies = vocab.word_frequencies()
+    ranked = sorted(words, key=lambda word: frequencies.get(word, 0), reverse=True)
+    if frequencies.get(ranked[0], 0) > frequencies.get(ranked[1], 0):
+        return ranked[0]
+    return None
+
+
+def _clusters(text: str) -> list[list[str]]:
+    """Split `text` into [base character, lossable marks after it] pairs."""
+    clusters: list[list[str]] = []
+    for char in text:
+        if char in _LOSSABLE_SET:
+            if clusters:
+                clusters[-1][1] += char
+            else:
+                clusters.append(["", char])
+        else:
+            clusters.append([char, ""])
+    return clusters
+
+
+def _mark_edits(span: str, word: str, lossy: bool) -> int | None:
+    """Count the mark edits that turn `span` into `word`, or return None if not allowed.
+
+    Allowed: `า` for a half-lost `ำ`, and a mark swapped for another of its class (tone for
+    tone, above vowel for above vowel). Only in a lossy page: a mark missing from `span`.
+    """
+    span_clusters = _clusters(span)
+    word_clusters = _clusters(word)
+    if len(span_clusters) != len(word_clusters):
+        return None
+    edits = 0
+    for (span_base, span_marks), (word_base, word_marks) in zip(span_clusters, word_clusters):
+        if span_base != word_base:
+            if span_base == SARA_AA and word_base == SARA_AM:
+                edits += 1
+            else:
+                return None
+        if span_marks == word_marks:
+            continue
+        missing = [mark for mark in word_marks if mark not in span_marks]
+        for mark in span_marks:
+            if mark in word_marks:
+                continue
+            mark_class = TONE_MARKS if mark in TONE_MARKS else ABOVE_VOWELS if mark in ABOVE_VOWELS else ()
+            partner = next((other for other in missing if other in mark_class), None)
+            if partner is None:
+                return None
+            missing.remove(partner)
+            edits += 1
+        if missing:
+            if not lossy:
+                return None
+            edits += len(missing)
+    return edits
