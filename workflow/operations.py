@@ -210,7 +210,8 @@ def _fail_job(session: Session, job: ParseJob, code: str, message_th: str, messa
         job.finished_at = utcnow()
 
 
-def _store_letters(document: Document, result: dict) -> None:
+def add_letters(document: Document, result: dict) -> None:
+    """Add a Letter, with one LetterField per field, for each LETTER of a parse result."""
     for position, letter_data in enumerate(result.get("letters") or []):
         pages = letter_data.get("pages") or [None, None]
         spans = letter_data.get("spans") or {}
@@ -276,7 +277,7 @@ def run_parse(
         document.text_source = result.get("text_source")
         document.schema = result.get("schema")
         document.warnings = result.get("warnings") or []
-        _store_letters(document, result)
+        add_letters(document, result)
         job.status = JOB_DONE
         job.pages_total = result.get("pages")
         job.pages_done = result.get("pages") or 0

@@ -1,0 +1,169 @@
+"""Parse jobs: the run_parse operation, the in-process worker thread and rq with a real Redis."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from parsers.pipeline import parse_document
+from tests.conftest import sample_bytes
+from workflow import jobs, operations
+from workflow.errors import JobStateError, NotFound
+from workflow.models import Letter, LetterField, ParseJob
+
+MAX_BYTES = 2 * 1024 * 1024
+SAMPLE = "001_dla_circular_bin_count.txt"
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def ingest_sample(session, store, user, name=SAMPLE):
+    return operations.ingest_upload(session, store, sample_bytes(name), name, user, MAX_BYTES)
+
+
+def test_run_parse_stores_what_parser_returns(session, store, users):
+    ingested = ingest_sample(session, store, users["clerk"])
+    expected = parse_document(sample_bytes(SAMPLE), SAMPLE)
+    job = operations.run_parse(session, store, ingested.job.id, max_bytes=MAX_BYTES)
+    document = ingested.document
+    assert job.status == "done"
+    assert job.finished_at is not None
+    assert document.pages == expected["pages"]
+    assert document.text_source == expected["text_source"]
+    assert document.warnings == expected["warnings"]
+    assert len(document.letters) == len(expected["letters"])
+    for stored, parsed in zip(document.letters, expected["letters"]):
+        assert stored.text == parsed["text"]
+        assert {f.name: f.parsed_value for f in stored.fields} == {
+            name: value for name, value in parsed.items() if name not in ("text", "spans", "warnings", "pages")
+        }
+
+
+def test_run_parse_records_page_progress(session, store, users):
+    ingested = ingest_sample(session, store, users["clerk"])
+    job = operations.run_parse(session, store, ingested.job.id, max_bytes=MAX_BYTES)
+    assert job.pages_total == ingested.document.pages
+    assert job.pages_done == job.pages_total
+
+
+def test_api_result_matches_parser_output(session, store, users):
+    ingested = ingest_sample(session, store, users["clerk"])
+    operations.run_parse(session, store, ingested.job.id, max_bytes=MAX_BYTES)
+    expected = parse_document(sample_bytes(SAMPLE), SAMPLE)
+    result = operations.document_result(ingested.document)
+    for key in ("schema", "file", "sha256", "pages", "text_source", "warnings"):
+        assert result[key] == expected[key], key
+    assert len(result["letters"]) == len(expected["letters"])
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog", "corrupt_pdf"),
+        (b"PK\x03\x04" + b"\x00" * 200, "unsupported_type"),
+    ],
+    ids=["truncated-pdf", "zip-named-pdf"],
+)
+def test_run_parse_unreadable_file_fails_job(session, store, users, data, code):
+    ingested = operations.ingest_upload(session, store, data, "หนังสือจังหวัด.pdf", users["clerk"], MAX_BYTES)
+    job = operations.run_parse(session, store, ingested.job.id, max_bytes=MAX_BYTES)
+    assert job.status == "failed"
+    assert job.error_code == code
+    assert job.error_message_th
+    assert count(session, Letter) == 0
+
+
+def test_run_parse_refuses_finished_job(session, store, users):
+    ingested = ingest_sample(session, store, users["clerk"])
+    operations.run_parse(session, store, ingested.job.id, max_bytes=MAX_BYTES)
+    letters_before = count(session, Letter)
+    fields_before = count(session, LetterField)
+    with pytest.raises(JobStateError):
+        operations.run_parse(session, store, ingested.job.id, max_bytes=MAX_BYTES)
+    session.expire_all()
+    assert session.get(ParseJob, ingested.job.id).status == "done"
+    assert count(session, Letter) == letters_before
+    assert count(session, LetterField) == fields_before
+
+
+def test_run_parse_unknown_job_not_found(session, store, users):
+    with pytest.raises(NotFound):
+        operations.run_parse(session, store, uuid.uuid4().hex, max_bytes=MAX_BYTES)
+
+
+def test_requeue_resets_interrupted_job(session, store, users):
+    ingested = ingest_sample(session, store, users["clerk"])
+    ingested.job.status = "running"
+    session.commit()
+    assert operations.requeue_unfinished_jobs(session) == [ingested.job.id]
+    session.expire_all()
+    assert session.get(ParseJob, ingested.job.id).status == "queued"
+
+
+# --- the two queues ---------------------------------------------------------------------
+
+
+def test_thread_worker_runs_job(app, session, store, users, caplog):
+    ingested = ingest_sample(session, store, users["clerk"])
+    handler_filter = jobs.JobIdFilter()
+    caplog.handler.addFilter(handler_filter)
+    with caplog.at_level(logging.INFO):
+        jobs.enqueue_parse(app, ingested.job.id)
+        jobs.thread_worker(app).wait_until_idle()
+    caplog.handler.removeFilter(handler_filter)
+    session.expire_all()
+    assert session.get(ParseJob, ingested.job.id).status == "done"
+    task_records = [r for r in caplog.records if r.name.startswith("workflow") and r.threadName == "saraban-worker"]
+    assert task_records
+    assert all(r.job_id == ingested.job.id for r in task_records)
+
+
+@pytest.mark.redis
+def test_rq_worker_runs_job(app, session, store, users, redis_url):
+    from redis import Redis
+    from rq import Queue
+
+    queue_name = f"saraban-test-{uuid.uuid4().hex[:8]}"
+    app.config.update(REDIS_URL=redis_url, SARABAN_RQ_QUEUE=queue_name)
+    ingested = ingest_sample(session, store, users["clerk"])
+    jobs.enqueue_parse(app, ingested.job.id)
+    connection = Redis.from_url(redis_url)
+    try:
+        assert Queue(queue_name, connection=connection).count == 1
+        ran = jobs.run_worker(app, burst=True, in_process=True)
+        assert ran is True
+        session.expire_all()
+        job = session.get(ParseJob, ingested.job.id)
+        assert job.status == "done"
+        assert job.pages_done == job.pages_total
+        assert Queue(queue_name, connection=connection).count == 0
+    finally:
+        Queue(queue_name, connection=connection).delete(delete_jobs=True)
+        connection.close()
+
+
+@pytest.mark.redis
+def test_rq_failed_parse_recorded_in_database(app, session, store, users, redis_url):
+    from redis import Redis
+    from rq import Queue
+
+    queue_name = f"saraban-test-{uuid.uuid4().hex[:8]}"
+    app.config.update(REDIS_URL=redis_url, SARABAN_RQ_QUEUE=queue_name)
+    html = "<html><head><title>ระบบสารบรรณ</title></head></html>".encode("utf-8")
+    ingested = operations.ingest_upload(session, store, html, "ด่วนที่สุด.pdf", users["clerk"], MAX_BYTES)
+    jobs.enqueue_parse(app, ingested.job.id)
+    connection = Redis.from_url(redis_url)
+    try:
+        jobs.run_worker(app, burst=True, in_process=True)
+        session.expire_all()
+        job = session.get(ParseJob, ingested.job.id)
+        assert job.status == "failed"
+        assert job.error_code == "unsupported_type"
+    finally:
+        Queue(queue_name, connection=connection).delete(delete_jobs=True)
+        connection.close()
