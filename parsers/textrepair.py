@@ -42,6 +42,10 @@ SARA_AM = "\u0e33"
 NIKHAHIT = "\u0e4d"
 TONE_MARKS = frozenset("\u0e48\u0e49\u0e4a\u0e4b")
 ABOVE_VOWELS = frozenset("\u0e31\u0e34\u0e35\u0e36\u0e37\u0e47")
+# Above vowels, maitaikhu and nikhahit: the marks a tone mark can sit on.
+_UPPER_VOWELS = ABOVE_VOWELS | {"\u0e4d"}
+# Consonants with an ascender (ป ฝ ฟ), whose upper marks legacy fonts shift left.
+_ASCENDER_CONSONANTS = frozenset("\u0e1b\u0e1d\u0e1f")
 
 # Marks that a broken text layer can lose or swap: above vowels, maitaikhu, tone marks,
 # thanthakhat and nikhahit. Below vowels are kept out because the fonts that lose them
@@ -132,7 +136,7 @@ _CONSONANT = re.compile(f"[{CONSONANTS}]")
 _LOSSY_MARK_RATIO = 0.03
 _LOSSY_MIN_CONSONANTS = 80
 # `ขอ 5` in a text that lost its marks is `ข้อ 5` (a numbered clause).
-_CLAUSE_WORD = re.compile(f"(?<![{THAI_LETTERS}])ขอ(?=[ \t]*{_DIGIT})")
+_CLAUSE_WORD = re.compile(f"(?:(?<=ตาม)|(?<![{THAI_LETTERS}]))ขอ(?=[ \t]*{_DIGIT})")
 # A Thai word broken at the end of a line: the line ends in Thai letters (pypdf may add
 # trailing spaces) and the next line starts at column 0 with a consonant or leading vowel.
 _LINE_BREAK_IN_WORD = re.compile(
@@ -146,6 +150,7 @@ _JOIN_WINDOW = 24
 # Outside lossy pages a guessed word needs at least 3 characters besides its marks: an
 # unknown name such as `ทือ` would otherwise become the short word `ที`.
 _MIN_GUESS_SKELETON = 3
+_MIN_GUESS_SKELETON_LOSSY = 1
 
 # Segmentation costs, compared as one integer. Unknown characters always cost most. In a
 # lossy page fewer words beat fewer edits (`หมู่บ้าน` beats `หมู` + `บาน`); elsewhere an
@@ -366,6 +371,8 @@ def _repair_guesses(page: str, lossy: bool, report: _Report) -> str:
     """Apply the dictionary-checked repairs to one page."""
 
     def fix_run(match: re.Match) -> str:
+        if _is_abbreviation(match):
+            return match.group()
         return _repair_run(match.group(), lossy, report)
 
     page = _THAI_RUN.sub(fix_run, page)
@@ -374,6 +381,11 @@ def _repair_guesses(page: str, lossy: bool, report: _Report) -> str:
     page = _LINE_BREAK_IN_WORD.sub(lambda m: _join(m, lossy, report, "line_break"), page)
     page = _SPACE_IN_WORD.sub(lambda m: _join(m, lossy, report, "space"), page)
     return page
+
+
+def _is_abbreviation(match: re.Match) -> bool:
+    """Return True for a run followed by a full stop, such as `พ` and `ศ` in `พ.ศ.`."""
+    return match.end() < len(match.string) and match.string[match.end()] == "."
 
 
 def _repair_run(run: str, lossy: bool, report: _Report) -> str:
@@ -408,8 +420,8 @@ def _join(match: re.Match, lossy: bool, report: _Report, reason: str) -> str:
     space stay apart. Only the crossing word is rewritten.
     """
     left, gap, right = match.groups()
-    if match.end() < len(match.string) and match.string[match.end()] == ".":
-        return match.group()  # `พ.ศ.`, `ต.ค.`: an abbreviation, not part of a word
+    if _is_abbreviation(match):
+        return match.group()
     _, left_tokens = _segment(left, lossy)
     _, right_tokens = _segment(right, lossy)
     tail = left[_window_start(left_tokens, len(left)) :]
@@ -545,7 +557,7 @@ def _match_word(span: str, skeleton: str, lossy: bool) -> tuple[str, int] | None
     """
     if vocab.is_word(span):
         return span, 0
-    if not lossy and len(skeleton) < _MIN_GUESS_SKELETON:
+    if len(skeleton) < (_MIN_GUESS_SKELETON_LOSSY if lossy else _MIN_GUESS_SKELETON):
         return None
     index, _ = _skeleton_index()
     scored = []
@@ -587,20 +599,26 @@ def _clusters(text: str) -> list[list[str]]:
 
 
 def _mark_edits(span: str, word: str, lossy: bool) -> int | None:
-    """Count the mark edits that turn `span` into `word`, or return None if not allowed.
+    """Return the cost of the mark edits that turn `span` into `word`, or None if not allowed.
 
     Allowed: `า` for a half-lost `ำ`, and a mark swapped for another of its class (tone for
-    tone, above vowel for above vowel). Only in a lossy page: a mark missing from `span`.
+    tone, above vowel for above vowel); each costs 1, or a little more than a whole extra
+    word in a lossy page, where lost marks are the expected fault and a swap (`ไม่ขัด` read
+    as `ไม้ขีด`) is the likelier mistake. Only in a lossy page: a mark missing from `span`
+    where a legacy font draws it with a private-use glyph (`_is_shifted_glyph`), costing 1.
     """
+    swap_cost = _MAJOR + 1 if lossy else 1
     span_clusters = _clusters(span)
     word_clusters = _clusters(word)
     if len(span_clusters) != len(word_clusters):
         return None
     edits = 0
-    for (span_base, span_marks), (word_base, word_marks) in zip(span_clusters, word_clusters):
+    for position, (span_cluster, word_cluster) in enumerate(zip(span_clusters, word_clusters)):
+        span_base, span_marks = span_cluster
+        word_base, word_marks = word_cluster
         if span_base != word_base:
             if span_base == SARA_AA and word_base == SARA_AM:
-                edits += 1
+                edits += swap_cost
             else:
                 return None
         if span_marks == word_marks:
@@ -614,9 +632,29 @@ def _mark_edits(span: str, word: str, lossy: bool) -> int | None:
             if partner is None:
                 return None
             missing.remove(partner)
-            edits += 1
+            edits += swap_cost
         if missing:
             if not lossy:
                 return None
+            followed_by_am = position + 1 < len(word_clusters) and word_clusters[position + 1][0] == SARA_AM
+            for mark in missing:
+                if not _is_shifted_glyph(word_base, word_marks, mark, followed_by_am):
+                    return None
             edits += len(missing)
     return edits
+
+
+def _is_shifted_glyph(base: str, marks: str, mark: str, followed_by_am: bool) -> bool:
+    """Return True when a legacy Thai font draws `mark` on `base` with a private-use glyph.
+
+    Those are the glyphs that extractors drop: an above vowel or nikhahit on ป ฝ ฟ (shifted
+    left), and a tone mark or thanthakhat that does not sit on an above vowel or on the
+    nikhahit of ำ (shifted down), or that sits on ป ฝ ฟ (shifted left). A tone mark over an
+    above vowel elsewhere keeps its ordinary code point, so `สิทธิ` is never read as a
+    `สิทธิ์` that lost its thanthakhat.
+    """
+    if base in _ASCENDER_CONSONANTS:
+        return True
+    if mark in _UPPER_VOWELS:
+        return False
+    return not followed_by_am and not any(other in _UPPER_VOWELS for other in marks)
