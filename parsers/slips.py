@@ -1,0 +1,358 @@
+"""Correct OCR and typing slips in a letter's text against the vocabulary and the context.
+
+Every correction is a whole kind of slip, found by context and checked against the
+dictionary, never a fixed pair of strings:
+
+- a doubled upper or lower mark (`คู่่มือ`);
+- a domain term with one or two letters swapped for look-alikes (`คำเนินการ`, `ถึงขยะ`,
+  `ดึงขยะ`), when the written form is not itself a dictionary word;
+- a letter-part keyword at the start of a line with one letter dropped, added or changed
+  (`รื่อง`, `จานวน`);
+- a month name inside a date with one letter wrong;
+- an unknown province or ministry code in a letter number or an address (`ขร` for `ชร`),
+  chosen by the issuer's province and postal code;
+- decision words inside an endorsement (`กราบ` for `ทราบ`, `ทือปฏิบัติ` for `ถือปฏิบัติ`),
+  see `correct_decision_words`.
+
+Each correction is returned as {"from", "to", "start", "end"} with offsets into the corrected
+text, so the caller can warn the clerk with both forms.
+"""
+import functools
+import logging
+import re
+
+from parsers import codes
+from parsers.docnum import DOCNUM_RE
+from parsers.thaidate import DIGIT, MONTHS_FULL, MONTH_PATTERN
+
+logger = logging.getLogger(__name__)
+
+THAI_LETTERS = "ก-๛"
+UPPER_LOWER_MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"
+DOUBLED_MARK_RE = re.compile(rf"([{UPPER_LOWER_MARKS}])\1+")
+
+# Domain terms a slip is corrected towards; each is long enough that a look-alike variant is
+# almost never another real word.
+DOMAIN_TERMS = (
+    "ดำเนินการ", "ถือปฏิบัติ", "ถังขยะ", "แจ้งเวียน", "องค์กรปกครองส่วนท้องถิ่น",
+    "ส่งเสริมการปกครองท้องถิ่น", "ผู้ว่าราชการจังหวัด", "ปฏิบัติราชการแทน", "รักษาราชการแทน",
+    "ปฏิบัติหน้าที่", "ขอแสดงความนับถือ", "สิ่งที่ส่งมาด้วย", "ประชาสัมพันธ์", "ผู้ประสานงาน",
+    "คาร์บอนเครดิต", "พิจารณา", "นายกเทศมนตรี", "ที่ว่าการอำเภอ", "ศาลากลางจังหวัด",
+    "องค์การบริหารส่วนตำบล", "องค์การบริหารส่วนจังหวัด", "งบประมาณ", "รายละเอียด",
+    "ผู้รับผิดชอบ", "เจ้าหน้าที่", "จึงเรียนมาเพื่อ", "ลงวันที่", "อ้างถึง", "สำนักงาน",
+    "เทศบาลตำบล", "ท้องถิ่นจังหวัด", "ท้องถิ่นอำเภอ", "มอบหมาย", "ประสานงาน", "ระเบียบ",
+    "กระทรวงมหาดไทย", "หนังสือ", "โทรสาร", "ภายในวันที่", "ตั้งแต่วันที่",
+) + MONTHS_FULL
+
+# Classes of look-alike characters: consonants OCR confuses, and upper vowels and tone marks
+# that share a position above the consonant.
+LOOKALIKE_CLASSES = (
+    "ขชซฃยญ", "ดคตถภก", "บปษ", "มนฆ", "รว", "ฎฏ", "ผฝ", "พฟ", "ทหฑ", "ลส", "ศส",
+    "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e47", "\u0e48\u0e49\u0e4a\u0e4b", "\u0e38\u0e39",
+)
+
+
+def _lookalike_table() -> dict[int, int]:
+    # Union of overlapping classes, so that ส joins ล and ศ, and so on.
+    groups: list[set[str]] = []
+    for members in LOOKALIKE_CLASSES:
+        merged = set(members)
+        for group in [g for g in groups if g & merged]:
+            merged |= group
+            groups.remove(group)
+        groups.append(merged)
+    table = {}
+    for group in groups:
+        representative = min(group)
+        for char in group:
+            table[ord(char)] = ord(representative)
+    return table
+
+
+LOOKALIKE = _lookalike_table()
+_TERM_BY_SKELETON = {}
+for _term in DOMAIN_TERMS:
+    _TERM_BY_SKELETON.setdefault(_term.translate(LOOKALIKE), _term)
+TERM_SKELETON_RE = re.compile(
+    "|".join(re.escape(s) for s in sorted(_TERM_BY_SKELETON, key=len, reverse=True)))
+
+# Keywords that open a line of a letter part; a line whose first word is one edit away from
+# one of them (and is not a word itself) is corrected.
+LINE_KEYWORDS = (
+    "เรื่อง", "เรียน", "กราบเรียน", "อ้างถึง", "สิ่งที่ส่งมาด้วย", "ขอแสดงความนับถือ",
+    "ผู้ประสานงาน", "โทรสาร", "ลงวันที่", "จำนวน", "สำเนาส่ง", "ด่วนที่สุด", "ด่วนมาก",
+    "ส่วนราชการ", "บันทึกข้อความ",
+)
+LINE_PREFIX_KEYWORDS = ("จึงเรียนมาเพื่อ", "ขอแสดงความนับถือ", "สิ่งที่ส่งมาด้วย", "อ้างถึง")
+
+DECISION_WORDS = (
+    "ทราบ", "ดำเนินการ", "ถือปฏิบัติ", "แจ้งเวียน", "เห็นชอบ", "อนุมัติ", "อนุญาต", "มอบ",
+    "ลงนาม", "แจ้ง", "พิจารณา", "เห็นควร", "ไม่อนุมัติ", "ไม่เห็นชอบ", "ส่ง", "เวียน",
+)
+
+_FIRST_WORD_RE = re.compile(r"^([ \t]*(?:-\s*)?)([ก-๛]+)", re.MULTILINE)
+_LOOSE_DATE_RE = re.compile(
+    rf"(?<![{DIGIT[1:-1]}])({DIGIT}{{1,2}})\s*([ก-๛]{{4,12}})\s*(?:พ\.ศ\.\s*)?({DIGIT}{{4}})")
+_MONTH_EXACT_RE = re.compile(MONTH_PATTERN + r"\Z")
+_POSTCODE_CODE_RE = re.compile(rf"(?<![ก-ฯะ-ฺเ-ๆ])([ก-ฮ]{{2}})\.?\s*({DIGIT}{{5}})(?!{DIGIT})")
+_FOREIGN_LETTER = r"A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\u0900-\u0dff\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff"
+_MIXED_TOKEN_RE = re.compile(rf"[^\s()\[\]\"'“”,;:]*[ก-๛][^\s()\[\]\"'“”,;:]*")
+_FOREIGN_RE = re.compile(rf"[{_FOREIGN_LETTER}]")
+_SANDWICH_RE = re.compile(r"[ก-๛][A-Za-z]{1,3}[ก-๛]")
+_NON_LATIN_FOREIGN_RE = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0900-\u0dff\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff]")
+
+
+@functools.cache
+def _dictionary() -> frozenset[str]:
+    try:
+        from parsers import vocab
+        return vocab.thai_dictionary()
+    except (ImportError, OSError, AttributeError) as exc:
+        logger.debug("project vocabulary unavailable (%s); using pythainlp's word list", exc)
+        from pythainlp.corpus import thai_words
+        return frozenset(thai_words())
+
+
+def is_word(text: str) -> bool:
+    """Tell whether `text` is a dictionary word."""
+    return text in _dictionary()
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _build_neighbourhood(words) -> dict[str, str]:
+    """Map every one-deletion form of each word to the word (symmetric-deletion lookup)."""
+    table = {}
+    for word in words:
+        table.setdefault(word, word)
+        for variant in _deletions(word):
+            table.setdefault(variant, word)
+    return table
+
+
+_KEYWORD_NEAR = _build_neighbourhood(LINE_KEYWORDS)
+_MONTH_NEAR = _build_neighbourhood(MONTHS_FULL)
+_DECISION_NEAR = _build_neighbourhood(DECISION_WORDS)
+
+
+def nearest(word: str, neighbourhood: dict[str, str]) -> str | None:
+    """Return the listed word within one edit of `word`, or None (exact matches included)."""
+    if word in neighbourhood and neighbourhood[word] == word:
+        return word
+    if word in neighbourhood:
+        return neighbourhood[word]  # `word` lost one letter
+    for variant in _deletions(word) if len(word) > 1 else ():
+        if variant in neighbourhood:
+            return neighbourhood[variant]  # an added or changed letter
+    return None
+
+
+class Corrector:
+    """Collect corrections while rewriting a text stage by stage."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.corrections: list[dict] = []
+
+    def apply(self, replacements: list[tuple[int, int, str]]) -> None:
+        """Replace (start, end, new) ranges of the current text, which must not overlap."""
+        if not replacements:
+            return
+        parts, last, shift = [], 0, 0
+        for start, end, new in sorted(replacements):
+            old = self.text[start:end]
+            parts.append(self.text[last:start])
+            parts.append(new)
+            self.corrections.append({"from": old, "to": new, "start": start + shift,
+                                     "end": start + shift + len(new)})
+            shift += len(new) - (end - start)
+            last = end
+        parts.append(self.text[last:])
+        self.text = "".join(parts)
+
+
+def _doubled_marks(text: str) -> list[tuple[int, int, str]]:
+    out = []
+    for match in DOUBLED_MARK_RE.finditer(text):
+        # Report the whole syllable so the clerk sees the word, not a lone mark.
+        start = match.start()
+        while start > 0 and "\u0e01" <= text[start - 1] <= "\u0e4e" and not (
+                "\u0e01" <= text[start] <= "\u0e2e"):
+            start -= 1
+        end = match.end()
+        while end < len(text) and "\u0e30" <= text[end] <= "\u0e4e" and text[end] != "\u0e40":
+            end += 1
+        out.append((start, end, text[start:match.start()] + match.group(1) + text[match.end():end]))
+    return out
+
+
+def _domain_terms(text: str) -> list[tuple[int, int, str]]:
+    skeleton = text.translate(LOOKALIKE)
+    out = []
+    for match in TERM_SKELETON_RE.finditer(skeleton):
+        term = _TERM_BY_SKELETON[match.group()]
+        written = text[match.start():match.end()]
+        if written == term:
+            continue
+        differences = sum(a != b for a, b in zip(written, term))
+        allowed = 2 if len(term) >= 6 else 1
+        if differences > allowed or is_word(written):
+            continue
+        out.append((match.start(), match.end(), term))
+    return out
+
+
+def _line_keywords(text: str) -> list[tuple[int, int, str]]:
+    out = []
+    for match in _FIRST_WORD_RE.finditer(text):
+        word = match.group(2)
+        start = match.start(2)
+        fixed = _prefix_keyword(word)
+        if fixed:
+            out.append((start, start + fixed[0], fixed[1]))
+            continue
+        if word in LINE_KEYWORDS or is_word(word):
+            continue
+        following = text[match.end():match.end() + 1]
+        if following and not following.isspace() and following not in ".:":
+            continue
+        near = nearest(word, _KEYWORD_NEAR)
+        if near and near != word and abs(len(near) - len(word)) <= 1:
+            out.append((start, match.end(), near))
+    return out
+
+
+def _prefix_keyword(word: str) -> tuple[int, str] | None:
+    """Return (length, keyword) when `word` opens with a slip of a long line keyword."""
+    for keyword in LINE_PREFIX_KEYWORDS:
+        if word.startswith(keyword):
+            return None
+    for keyword in LINE_PREFIX_KEYWORDS:
+        size = len(keyword)
+        for length in (size, size - 1, size + 1):
+            head = word[:length]
+            if len(head) != length or head == keyword:
+                continue
+            near = _PREFIX_NEAR[keyword]
+            if head in near or any(v in near for v in _deletions(head)):
+                return length, keyword
+    return None
+
+
+_PREFIX_NEAR = {k: _build_neighbourhood([k]) for k in LINE_PREFIX_KEYWORDS}
+
+
+def _month_names(text: str) -> list[tuple[int, int, str]]:
+    out = []
+    for match in _LOOSE_DATE_RE.finditer(text):
+        word = match.group(2)
+        if _MONTH_EXACT_RE.match(word):
+            continue
+        near = nearest(word, _MONTH_NEAR)
+        if near and near != word:
+            out.append((match.start(2), match.end(2), near))
+    return out
+
+
+def _letter_codes(text: str, expected: list[str]) -> list[tuple[int, int, str]]:
+    out = []
+    for regex, group in ((DOCNUM_RE, "prefix"), (_POSTCODE_CODE_RE, 1)):
+        for match in regex.finditer(text):
+            code = re.sub(r"[\s.]", "", match.group(group))
+            if len(code) != 2 or codes.is_known_code(code):
+                continue
+            local = expected
+            if group == 1:
+                local = codes.codes_for_postcode(match.group(2)) + expected
+            fixed = codes.correct_code(code, local)
+            if fixed:
+                start, end = match.start(group), match.end(group)
+                out.append((start, end, _replace_letters(text[start:end], fixed)))
+    # A code and its postal code may both be found: keep one replacement per range.
+    unique = {}
+    for item in out:
+        unique.setdefault((item[0], item[1]), item)
+    return list(unique.values())
+
+
+def _replace_letters(written: str, letters: str) -> str:
+    """Put `letters` in place of the Thai consonants of `written`, keeping spaces and dots."""
+    pending = iter(letters)
+    return "".join(next(pending) if "\u0e01" <= char <= "\u0e2e" else char for char in written)
+
+
+def context_codes(head: str) -> list[str]:
+    """Return the province codes the head of a letter points to: named provinces, postcodes."""
+    found = [codes.CODE_BY_PROVINCE[name] for name in codes.provinces_named(head)]
+    found += codes.codes_for_postcode(head)
+    return list(dict.fromkeys(found))
+
+
+def correct_words(text: str) -> tuple[str, list[dict]]:
+    """Return `text` with word slips corrected (marks, keywords, domain terms, month names).
+
+    These corrections need no knowledge of the letter, so they run once over a whole file.
+    """
+    corrector = Corrector(text)
+    corrector.apply(_doubled_marks(corrector.text))
+    corrector.apply(_line_keywords(corrector.text))
+    corrector.apply(_domain_terms(corrector.text))
+    corrector.apply(_month_names(corrector.text))
+    return corrector.text, corrector.corrections
+
+
+def correct_codes(text: str, head: str) -> tuple[str, list[dict]]:
+    """Return `text` with unknown letter-number and address codes corrected.
+
+    `head` is the part of the letter that names its issuer (issuer line, address): the issuer's
+    province decides which code an unknown code was meant to be.
+    """
+    corrector = Corrector(text)
+    corrector.apply(_letter_codes(text, context_codes(head)))
+    return corrector.text, corrector.corrections
+
+
+def correct_decision_words(line: str) -> tuple[str, list[tuple[int, int, str]], int]:
+    """Correct decision words in one endorsement line.
+
+    Returns the corrected line, the (start, end, new) replacements, and how many words of the
+    line are decision words; a line is an endorsement's choice line only when all its words are.
+    """
+    replacements, count = [], 0
+    for match in re.finditer(r"[ก-๛]+", line):
+        word = match.group()
+        if word in DECISION_WORDS:
+            count += 1
+            continue
+        near = nearest(word, _DECISION_NEAR)
+        if near and len(word) >= 4 and abs(len(near) - len(word)) <= 1 and not (
+                word in DECISION_WORDS):
+            replacements.append((match.start(), match.end(), near))
+            count += 1
+    fixed = line
+    for start, end, new in reversed(replacements):
+        fixed = fixed[:start] + new + fixed[end:]
+    return fixed, replacements, count
+
+
+def decision_word(word: str) -> str | None:
+    """Return the correctly spelled decision word `word` stands for, or None."""
+    if word in DECISION_WORDS:
+        return word
+    return nearest(word, _DECISION_NEAR)
+
+
+def find_mixed_script(text: str):
+    """Yield (start, end, token) for words that mix Thai with letters of another script.
+
+    Latin words next to Thai ones are normal (`Carbon Credit`), so Latin counts only when one
+    to three Latin letters sit inside a Thai word; any other script inside a Thai word counts.
+    """
+    for match in _MIXED_TOKEN_RE.finditer(text):
+        token = match.group()
+        if not _FOREIGN_RE.search(token):
+            continue
+        if _NON_LATIN_FOREIGN_RE.search(token) or _SANDWICH_RE.search(token):
+            yield match.start(), match.end(), token
