@@ -1,8 +1,10 @@
 """Read an uploaded file's bytes into page texts, judging the file by its content.
 
 Plain text may be UTF-8, UTF-16 with a byte-order mark, or TIS-620 (read as its
-superset cp874). PDFs are read through pypdf. A page without a text layer is
-reported, not guessed at.
+superset cp874). PDFs are read through pypdf. A page without a text layer and an image file (PNG,
+JPEG, TIFF including multi-page, GIF) are read by OCR (`parsers.ocr`); where
+Tesseract cannot run, such a page stays empty and the file gets an
+`ocr_unavailable` warning.
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from typing import Callable
 import pypdf
 from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
 
+from parsers import ocr
 from parsers.errors import InputError
+from parsers.ocr.images import ImageUnreadable, PdfRenderer, count_frames, image_pages
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +56,13 @@ def read_document(
     data: bytes,
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: ProgressCallback | None = None,
+    ocr_settings: ocr.OcrSettings | None = None,
 ) -> ReadResult:
-    """Return the pages of `data`, or raise InputError when it cannot be read at all."""
+    """Return the pages of `data`, or raise InputError when it cannot be read at all.
+
+    `ocr_settings` defaults to `OcrSettings.from_environment()`.
+    """
+    settings = ocr_settings or ocr.OcrSettings.from_environment()
     if not data:
         raise InputError("empty_file", "ไฟล์ว่างเปล่า ไม่มีข้อมูลให้อ่าน", "the file is empty")
     if len(data) > max_bytes:
@@ -64,9 +73,19 @@ def read_document(
         )
     head = data[:1024]
     if _PDF_MAGIC in head:
-        return _read_pdf(data, progress)
+        return _read_pdf(data, progress, settings)
+    image_kind = _image_kind(head)
+    if image_kind:
+        return _read_image(data, image_kind, progress, settings)
     _reject_binary_kinds(head)
     return _read_plain(data, progress)
+
+
+def _image_kind(head: bytes) -> str | None:
+    for magic, kind in _IMAGE_MAGICS.items():
+        if head.startswith(magic):
+            return kind
+    return None
 
 
 def _reject_binary_kinds(head: bytes) -> None:
@@ -76,13 +95,6 @@ def _reject_binary_kinds(head: bytes) -> None:
             "ไฟล์นี้เป็นไฟล์บีบอัด (ZIP) ไม่ใช่ PDF หรือข้อความ กรุณาแตกไฟล์แล้วส่งทีละไฟล์",
             "the file is a ZIP archive, not a PDF or text",
         )
-    for magic, kind in _IMAGE_MAGICS.items():
-        if head.startswith(magic):
-            raise InputError(
-                "ocr_unavailable",
-                f"ไฟล์นี้เป็นภาพ ({kind}) ต้องอ่านด้วย OCR ซึ่งยังไม่เปิดใช้ในระบบนี้",
-                f"the file is a {kind} image and OCR is not available",
-            )
     if _HTML_START.match(head):
         raise InputError(
             "unsupported_type",
@@ -172,13 +184,13 @@ class _PypdfNotes(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _read_pdf(data: bytes, progress: ProgressCallback | None) -> ReadResult:
+def _read_pdf(data: bytes, progress: ProgressCallback | None, settings: ocr.OcrSettings) -> ReadResult:
     pypdf_log = logging.getLogger("pypdf")
     notes = _PypdfNotes()
     pypdf_log.addHandler(notes)
     propagate, pypdf_log.propagate = pypdf_log.propagate, False
     try:
-        result = _extract_pages(data, progress)
+        result = _extract_pages(data, progress, settings)
     finally:
         pypdf_log.removeHandler(notes)
         pypdf_log.propagate = propagate
@@ -192,34 +204,129 @@ def _read_pdf(data: bytes, progress: ProgressCallback | None) -> ReadResult:
     return result
 
 
-def _extract_pages(data: bytes, progress: ProgressCallback | None) -> ReadResult:
+def _extract_pages(data: bytes, progress: ProgressCallback | None, settings: ocr.OcrSettings) -> ReadResult:
     reader = _open_pdf(data)
     total = len(reader.pages)
     pages: list[str] = []
     warnings: list[dict] = []
-    for number, page in enumerate(reader.pages, start=1):
-        try:
-            text = page.extract_text() or ""
-        except Exception as exc:  # noqa: BLE001 - pypdf can raise anything on one bad page
-            log.warning("page %s unreadable: %s: %s", number, type(exc).__name__, exc)
-            warnings.append({
-                "code": "unreadable_page",
-                "message": f"อ่านข้อความหน้า {number} ไม่ได้ เพราะข้อมูลในหน้านั้นเสียหาย",
-                "field": None,
-                "page": number,
-            })
-            text = ""
-        else:
-            if not text.strip():
-                warnings.append({
-                    "code": "page_without_text",
-                    "message": f"หน้า {number} ไม่มีชั้นข้อความ (อาจเป็นภาพสแกน) ระบบยังไม่ได้อ่านหน้านี้",
-                    "field": None,
-                    "page": number,
-                })
-        pages.append(text)
-        if progress:
-            progress(number, total)
+    scans = _ScanReader(data, settings)
+    try:
+        for number, page in enumerate(reader.pages, start=1):
+            text, page_warnings = _page_text(page, number)
+            if not text.strip() and not page_warnings:
+                text, page_warnings = scans.read(number)
+            warnings.extend(page_warnings)
+            pages.append(text)
+            if progress:
+                progress(number, total)
+    finally:
+        scans.close()
     if not any(p.strip() for p in pages):
-        log.info("PDF of %s pages has no text layer", total)
-    return ReadResult(pages=pages, text_source="pdf-text", warnings=warnings)
+        log.info("PDF of %s pages has no text", total)
+    return ReadResult(pages=pages, text_source=scans.text_source(total), warnings=scans.file_warnings + warnings)
+
+
+def _page_text(page: pypdf.PageObject, number: int) -> tuple[str, list[dict]]:
+    try:
+        return page.extract_text() or "", []
+    except Exception as exc:  # noqa: BLE001 - pypdf can raise anything on one bad page
+        log.warning("page %s unreadable: %s: %s", number, type(exc).__name__, exc)
+        return "", [{
+            "code": "unreadable_page",
+            "message": f"อ่านข้อความหน้า {number} ไม่ได้ เพราะข้อมูลในหน้านั้นเสียหาย",
+            "field": None,
+            "page": number,
+        }]
+
+
+def _page_without_text(number: int) -> dict:
+    return {
+        "code": "page_without_text",
+        "message": f"หน้า {number} ไม่มีชั้นข้อความ (อาจเป็นภาพสแกน) ระบบยังไม่ได้อ่านหน้านี้",
+        "field": None,
+        "page": number,
+    }
+
+
+def _blank_after_ocr(number: int) -> dict:
+    return {
+        "code": "page_without_text",
+        "message": f"หน้า {number} ไม่มีชั้นข้อความ และอ่านด้วย OCR แล้วไม่พบข้อความ (อาจเป็นหน้าว่าง) กรุณาตรวจหน้านี้",
+        "field": None,
+        "page": number,
+    }
+
+
+class _ScanReader:
+    """OCR of the PDF pages that have no text layer, checking for Tesseract once per file."""
+
+    def __init__(self, data: bytes, settings: ocr.OcrSettings):
+        self._data = data
+        self._settings = settings
+        self._renderer: PdfRenderer | None = None
+        self._available: bool | None = None
+        self.file_warnings: list[dict] = []
+        self.ocr_pages = 0
+
+    def read(self, number: int) -> tuple[str, list[dict]]:
+        if not self._engine_ready():
+            return "", [_page_without_text(number)]
+        if self._renderer is None:
+            self._renderer = PdfRenderer(self._data)
+        try:
+            result = ocr.ocr_page(self._renderer.render(number - 1), number, self._settings)
+        except ocr.OcrUnavailable as exc:
+            self._available = False
+            self.file_warnings.append(ocr.unavailable_warning(str(exc)))
+            return "", [_page_without_text(number)]
+        self.ocr_pages += 1
+        if not result.text.strip() and not result.warnings:
+            return "", [_blank_after_ocr(number)]
+        return result.text, result.warnings
+
+    def text_source(self, total: int) -> str:
+        if self.ocr_pages == 0:
+            return "pdf-text"
+        return "ocr" if self.ocr_pages == total else "mixed"
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+
+    def _engine_ready(self) -> bool:
+        if self._available is None:
+            try:
+                ocr.check_engine(self._settings.engine())
+                self._available = True
+            except ocr.OcrUnavailable as exc:
+                self._available = False
+                self.file_warnings.append(ocr.unavailable_warning(str(exc)))
+        return self._available
+
+
+def _read_image(data: bytes, kind: str, progress: ProgressCallback | None, settings: ocr.OcrSettings) -> ReadResult:
+    try:
+        total = count_frames(data)
+        try:
+            ocr.check_engine(settings.engine())
+        except ocr.OcrUnavailable as exc:
+            if progress:
+                progress(total, total)
+            return ReadResult(pages=[""] * total, text_source="ocr", warnings=[ocr.unavailable_warning(str(exc))])
+        pages: list[str] = []
+        warnings: list[dict] = []
+        for number, page in enumerate(image_pages(data), start=1):
+            result = ocr.ocr_page(page, number, settings)
+            pages.append(result.text)
+            warnings.extend(result.warnings)
+            if progress:
+                progress(number, total)
+    except ImageUnreadable as exc:
+        raise InputError(
+            "corrupt_image",
+            f"ไฟล์ภาพ ({kind}) เสียหายหรือไม่ครบ อ่านไม่ได้ กรุณาขอไฟล์ใหม่จากผู้ส่ง",
+            f"the {kind} image cannot be decoded: {exc}",
+        ) from exc
+    except ocr.OcrUnavailable as exc:
+        return ReadResult(pages=[""] * total, text_source="ocr", warnings=[ocr.unavailable_warning(str(exc))])
+    return ReadResult(pages=pages, text_source="ocr", warnings=warnings)

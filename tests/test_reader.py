@@ -132,5 +132,5 @@ def test_binary_bytes_are_not_text():
     assert _error_code(bytes(range(256)) * 4).code == "unsupported_type"
 
 
-def test_png_needs_ocr():
-    assert _error_code(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).code == "ocr_unavailable"
+def test_damaged_png_is_corrupt_image():
+    assert _error_code(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).code == "corrupt_image"

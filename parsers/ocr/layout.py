@@ -1,0 +1,100 @@
+"""Turn Tesseract's lines into the page text, one line per region of the page.
+
+The header of a Thai letter puts two things side by side: the document number at
+the left and the issuer at the right, under the Garuda emblem. Tesseract often reads
+them as one line; here a line is cut wherever its words are a column gap apart, so
+the number line and the issuer line come out as separate lines.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from parsers.ocr.engine import Box, Line, Word
+
+# Tesseract's Thai model cannot output SARA AM (U+0E33) and writes NIKHAHIT (U+0E4D)
+# followed by SARA AA instead, with any tone mark before or between them. NFC does
+# not join them because SARA AM has only a compatibility decomposition.
+_SPLIT_SARA_AM = re.compile("\u0e4d([\u0e48-\u0e4b]?)\u0e32")
+_TONE_BEFORE_NIKHAHIT = re.compile("([\u0e48-\u0e4b])\u0e4d\u0e32")
+# Tesseract reads the Garuda emblem, signatures and stamp remains as short runs of
+# low-confidence marks; a piece of a line is dropped below these word confidences
+# (0-100), for short pieces and for any piece.
+_NOISE_SHORT_CHARS = 4
+_NOISE_SHORT_CONFIDENCE = 75.0
+_NOISE_CONFIDENCE = 40.0
+# A gap this many times the line's letter height separates two columns: a space
+# between words is at most about one letter height.
+_COLUMN_GAP = 3.0
+
+
+@dataclass
+class TextLine:
+    """One line of recognized text and its words, boxes in page pixels."""
+
+    text: str
+    box: Box
+    words: list[Word]
+
+
+def join_sara_am(text: str) -> str:
+    """Return `text` with NIKHAHIT + SARA AA written as SARA AM."""
+    text = _TONE_BEFORE_NIKHAHIT.sub(lambda m: m.group(1) + "\u0e33", text)
+    return _SPLIT_SARA_AM.sub(lambda m: m.group(1) + "\u0e33", text)
+
+
+def split_regions(lines: list[Line]) -> list[TextLine]:
+    """Return the lines cut at column gaps, in Tesseract's line order and left to right within a line."""
+    pieces: list[TextLine] = []
+    for line in lines:
+        pieces.extend(piece for piece in _split_line(line) if not is_noise(piece))
+    return pieces
+
+
+def is_noise(line: TextLine) -> bool:
+    """Tell whether a piece of a line is marks read from a picture or stamp, not text."""
+    confidence = sum(w.confidence for w in line.words) / len(line.words)
+    letters = sum(1 for ch in line.text if ch.isalnum())
+    if letters <= _NOISE_SHORT_CHARS and confidence < _NOISE_SHORT_CONFIDENCE:
+        return True
+    return confidence < _NOISE_CONFIDENCE
+
+
+def page_text(lines: list[TextLine]) -> str:
+    """Return the page's text, one line per region, ending with a newline."""
+    return "".join(line.text + "\n" for line in lines if line.text.strip())
+
+
+def _split_line(line: Line) -> list[TextLine]:
+    height = _letter_height(line)
+    groups: list[list[Word]] = [[]]
+    right = None
+    for word in line.words:
+        if right is not None and word.box[0] - right > _COLUMN_GAP * height:
+            groups.append([])
+        groups[-1].append(word)
+        right = word.box[2] if right is None else max(right, word.box[2])
+    return [_text_line(group) for group in groups if group]
+
+
+def _letter_height(line: Line) -> float:
+    """Return the median height of the line's characters, a robust letter size."""
+    heights = sorted(c.box[3] - c.box[1] for w in line.words for c in w.chars if c.box[3] > c.box[1])
+    if not heights:
+        return max(1.0, (line.box[3] - line.box[1]) / 2)
+    return float(heights[len(heights) // 2])
+
+
+def _text_line(words: list[Word]) -> TextLine:
+    parts = []
+    for index, word in enumerate(words):
+        if index and word.space_before:
+            parts.append(" ")
+        parts.append(word.text)
+    box = (
+        min(w.box[0] for w in words),
+        min(w.box[1] for w in words),
+        max(w.box[2] for w in words),
+        max(w.box[3] for w in words),
+    )
+    return TextLine(text=join_sara_am("".join(parts)), box=box, words=words)
