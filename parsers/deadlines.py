@@ -9,9 +9,10 @@
 | `ภายในเดือน<month> <year>` | due | the last day of that month |
 | `ภายในปีงบประมาณ พ.ศ. N` | due | 30 September of N (the fiscal year starts on 1 October) |
 | `ภายใน N วัน(ทำการ) นับแต่…` | relative | none: counted from each recipient's receipt or the named event |
-| `โดยด่วน`, `โดยเร็ว`, `ทันที` | due | none: the target follows from the speed class |
 
 A date written without a year takes the year that puts it nearest the letter's date.
+`โดยด่วน`, `โดยเร็ว` and `ทันที` carry no date; `find_asap` reports them apart, because a
+deadline's kind is one of due, start, window and relative.
 """
 import datetime
 import re
@@ -45,7 +46,10 @@ RELATIVE_RE = re.compile(
     rf"(?:\s*(?P<counted>นับ\s*(?:แต่|จาก|ตั้งแต่|ถัดจาก)\s*[^\s,.]{{0,40}}))?")
 ASAP_RE = re.compile(r"(?<!ด่วน)(?:โดยด่วน(?:ที่สุด)?|โดยเร็ว(?:ที่สุด)?|ทันที)")
 # Words of a sentence that asks the recipient to send or report something back.
-SUBMIT_RE = re.compile(r"ส่ง|รายงาน|แจ้ง|ยื่น|เสนอ")
+SUBMIT_RE = re.compile(r"(?<!ได้รับ)(?<!จะ)(?:รายงาน|จัดส่ง|ส่ง(?!เสริม|มาด้วย)|ยื่น)")
+PARAGRAPH_START_RE = re.compile(r"\n\s*[0-9๐-๙]{1,2}\s*\.(?![0-9๐-๙])")
+# How far before a window the verb asking for a report may stand, in characters.
+SUBMIT_LOOKBACK = 120
 
 _UNITS = {"หนึ่ง": 1, "เอ็ด": 1, "สอง": 2, "ยี่": 2, "สาม": 3, "สี่": 4, "ห้า": 5, "หก": 6,
           "เจ็ด": 7, "แปด": 8, "เก้า": 9}
@@ -73,18 +77,22 @@ def read_date(text: str, reference: datetime.date | None) -> datetime.date | Non
     return date_without_year(match, reference) if match else None
 
 
-def _sentence(text: str, start: int, end: int) -> str:
-    left = max(text.rfind("\n\n", 0, start), text.rfind(". ", 0, start), 0)
-    right = [i for i in (text.find("\n\n", end), text.find(". ", end)) if i >= 0]
-    return text[left:min(right) if right else len(text)]
+def _asks_to_submit(text: str, start: int) -> bool:
+    """Tell whether the clause before a window asks the recipient to report or send."""
+    left = max(text.rfind("\n\n", 0, start), start - SUBMIT_LOOKBACK, 0)
+    paragraphs = [m.start() for m in PARAGRAPH_START_RE.finditer(text, left, start)]
+    if paragraphs:
+        left = paragraphs[-1]
+    return bool(SUBMIT_RE.search(text, left, start))
 
 
-def _deadline(kind, start, end, text, **values) -> dict:
+def _deadline(kind, span_start, span_end, text, **values) -> dict:
     item = {"kind": kind, "date": None, "stated": None, "end": None, "days": None,
-            "working_days": False, "counted_from": None, "text": text[start:end], "action": None}
+            "working_days": False, "counted_from": None, "text": text[span_start:span_end],
+            "action": None}
     for key, value in values.items():
         item[key] = value.isoformat() if isinstance(value, datetime.date) else value
-    item["_span"] = (start, end)
+    item["_span"] = (span_start, span_end)
     return item
 
 
@@ -109,7 +117,7 @@ def find_deadlines(text: str, letter_date: datetime.date | None) -> list[dict]:
         second = read_date(match.group("second"), letter_date)
         if first is None or second is None:
             continue
-        if SUBMIT_RE.search(_sentence(text, match.start(), match.end())):
+        if _asks_to_submit(text, match.start()):
             add(_deadline("due", match.start(), match.end(), text, date=second, stated=second,
                           end=second))
         else:
@@ -174,9 +182,10 @@ def find_deadlines(text: str, letter_date: datetime.date | None) -> list[dict]:
         add(_deadline("relative", match.start(), match.end(), text, days=days,
                       working_days=bool(match.group("working")), counted_from=counted_from))
 
-    for match in ASAP_RE.finditer(text):
-        if _free(taken, match.start(), match.end()):
-            add(_deadline("due", match.start(), match.end(), text))
-
     found.sort(key=lambda item: item["_span"])
     return found
+
+
+def find_asap(text: str) -> list[tuple[int, int, str]]:
+    """Return (start, end, phrase) for `โดยด่วน`, `โดยเร็ว`, `ทันที`: requests without a date."""
+    return [(m.start(), m.end(), m.group()) for m in ASAP_RE.finditer(text)]

@@ -15,7 +15,7 @@ from parsers.lettercheck import check_letter, check_file
 from parsers.parts import (
     CLOSING_RE, COURTESY_RE, DATE_RE, DELIVER_BY_RE, ENCLOSURES_RE, PAGE_MARK_RE, PAREN_NAME_RE,
     REFERENCES_RE, SALUTATION_RE, SECRECY_LINE_RE, SECRECY_WORDS, SUBJECT_RE, URGENCY_RE,
-    URGENCY_WORDS, BODY_OPENER_RE, CONTACT_LINE_RE, Line, date_from_match, find_stamps,
+    URGENCY_WORDS, BODY_OPENER_RE, QUANTITY_RE, CONTACT_LINE_RE, Line, date_from_match, find_stamps,
     head_line_kind, is_address, is_org, join_lines, parse_citation, parse_contact,
     parse_person, split_items, split_lines,
 )
@@ -160,7 +160,7 @@ def parse_letter(text: str, corrections: list[dict]) -> dict:
         _parse_closing(letter, lines, closing)
     _parse_body(letter, lines, body_start, body_end)
 
-    tail_start = courtesy + 1 if courtesy is not None else (closing + 1 if closing is not None else body_end)
+    tail_start = courtesy if courtesy is not None else (closing + 1 if closing is not None else body_end)
     _parse_tail(letter, lines, tail_start, stamp_lines)
 
     letter["kind"] = _kind(letter, text)
@@ -288,14 +288,28 @@ def _is_part_keyword(text: str) -> bool:
                 or SUBJECT_RE.match(text) or BODY_OPENER_RE.match(text))
 
 
+def _is_heading_keyword(text: str) -> bool:
+    return bool(SALUTATION_RE.match(text) or REFERENCES_RE.match(text) or ENCLOSURES_RE.match(text)
+                or SUBJECT_RE.match(text))
+
+
 def _parse_subject(letter: dict, lines: list[Line], index: int) -> int:
     line = lines[index]
     match = SUBJECT_RE.match(line.text)
-    last = _continuation(lines, index, _is_part_keyword)
+    last = _continuation(lines, index, _is_heading_keyword)
     parts = [line.text[match.end():]] + [lines[k].text for k in range(index + 1, last + 1)]
     letter["subject"] = join_lines(parts) or None
     _span(letter["spans"], "subject", (line.start + match.end(), lines[last].end))
     return last + 1
+
+
+# Words of running text: a line holding one of them opens the body, not more addressees.
+SENTENCE_WORD_RE = re.compile(r"ได้|(?<!ผู้)ว่า(?!การ)|ขอ(?!น|ง)|จึง|แล้ว|ดังนี้|ตาม|เพื่อ|โดย|ซึ่ง")
+ADDRESSEE_MAX_LINE = 100
+
+
+def _ends_addressee(text: str) -> bool:
+    return _is_part_keyword(text) or len(text) > ADDRESSEE_MAX_LINE or bool(SENTENCE_WORD_RE.search(text))
 
 
 def _parse_salutation(letter: dict, lines: list[Line], index: int) -> int:
@@ -303,7 +317,7 @@ def _parse_salutation(letter: dict, lines: list[Line], index: int) -> int:
     match = SALUTATION_RE.match(line.text)
     letter["salutation"] = match.group(1)
     _span(letter["spans"], "salutation", (line.start, line.start + len(match.group(1))))
-    last = _continuation(lines, index, lambda t: _is_part_keyword(t) or len(t) > 60)
+    last = _continuation(lines, index, _ends_addressee)
     parts = [line.text[match.end():]] + [lines[k].text for k in range(index + 1, last + 1)]
     letter["addressee"] = join_lines(parts) or None
     _span(letter["spans"], "addressee", (line.start + match.end(), lines[last].end))
@@ -314,50 +328,70 @@ def _is_citation_continuation(text: str) -> bool:
     return bool(re.match(r"^(?:-\s*)?(?:[0-9๐-๙]{1,2}\s*\.(?![0-9๐-๙])|ลงวันที่|ลว\.|จำนวน|ที่\s|ฉบับ)", text))
 
 
+CITATION_KEYWORD_RE = re.compile(r"(?:-\s*)?(?<!ที่)(?<!ที่\s)(อ้างถึง|สิ่งที่ส่งมาด้วย)\s*[:：]?\s*")
+ITEM_START_RE = re.compile(r"(?:^|\n)\s*(?:-\s*)?[0-9๐-๙]{1,2}\s*\.(?![0-9๐-๙])")
+
+
+def _item_complete(region: str) -> bool:
+    """Tell whether the last citation item of `region` already has its date or quantity."""
+    starts = [m.end() for m in CITATION_KEYWORD_RE.finditer(region)]
+    starts += [m.end() for m in ITEM_START_RE.finditer(region)]
+    tail = region[max(starts):] if starts else region
+    return bool(DATE_RE.search(tail) or QUANTITY_RE.search(tail))
+
+
 def _parse_citations(letter: dict, lines: list[Line], begin: int) -> int:
-    """Read the อ้างถึง and สิ่งที่ส่งมาด้วย blocks below the salutation; return the body start."""
+    """Read the อ้างถึง and สิ่งที่ส่งมาด้วย blocks below the salutation; return the body start.
+
+    A line continues the blocks when it is an item number, a `ลงวันที่` or `จำนวน` line, or
+    when the item above still lacks its date and quantity; text layers without blank lines
+    may glue a keyword to the end of the line above, so keywords are also found mid-line.
+    """
+    text = letter["text"]
     i = begin
     while i < len(lines) and lines[i].blank:
         i += 1
-    while i < len(lines):
-        line = lines[i]
-        for regex, key in ((REFERENCES_RE, "references"), (ENCLOSURES_RE, "enclosures")):
-            match = regex.match(line.text)
-            if match:
-                break
-        else:
-            return i
-        last = i
-        k = i + 1
-        while k < len(lines):
-            current = lines[k]
-            if current.blank:
-                k += 1
-                continue
-            if REFERENCES_RE.match(current.text) or ENCLOSURES_RE.match(current.text):
-                break
-            gap = any(lines[m].blank for m in range(last + 1, k))
-            if BODY_OPENER_RE.match(current.text) and not _is_citation_continuation(current.text):
-                break
-            if gap and not _is_citation_continuation(current.text):
-                break
-            last = k
+    if i >= len(lines) or not (REFERENCES_RE.match(lines[i].text) or ENCLOSURES_RE.match(lines[i].text)):
+        return i
+    last, k = i, i + 1
+    while k < len(lines):
+        current = lines[k]
+        if current.blank:
             k += 1
-        block_start = line.start + match.end()
-        block_text = letter["text"][block_start:lines[last].end]
-        for start, end in split_items(block_text):
-            citation, inner = parse_citation(block_text[start:end])
-            n = len(letter[key])
+            continue
+        if REFERENCES_RE.match(current.text) or ENCLOSURES_RE.match(current.text):
+            last, k = k, k + 1
+            continue
+        gap = any(lines[m].blank for m in range(last + 1, k))
+        continuation = _is_citation_continuation(current.text)
+        if not continuation:
+            if gap or BODY_OPENER_RE.match(current.text):
+                break
+            if _item_complete(text[lines[i].start:lines[last].end]):
+                break
+        last, k = k, k + 1
+    region_start = lines[i].start
+    region = text[region_start:lines[last].end]
+    keywords = list(CITATION_KEYWORD_RE.finditer(region))
+    for n, keyword in enumerate(keywords):
+        key = "references" if keyword.group(1) == "อ้างถึง" else "enclosures"
+        block_start = keyword.end()
+        block_end = keywords[n + 1].start() if n + 1 < len(keywords) else len(region)
+        block = region[block_start:block_end]
+        for start, end in split_items(block):
+            citation, inner = parse_citation(block[start:end])
+            index = len(letter[key])
             if key == "references":
                 citation.pop("quantity")
                 citation.pop("unit")
             letter[key].append(citation)
-            _span(letter["spans"], f"{key}.{n}", (block_start + start, block_start + end))
+            offset = region_start + block_start + start
+            _span(letter["spans"], f"{key}.{index}", (offset, offset + end - start))
             for field, (a, b) in inner.items():
-                _span(letter["spans"], f"{key}.{n}.{field}", (block_start + start + a, block_start + start + b))
-        i = last + 1
-        while i < len(lines) and lines[i].blank:
-            i += 1
+                _span(letter["spans"], f"{key}.{index}.{field}", (offset + a, offset + b))
+    i = last + 1
+    while i < len(lines) and lines[i].blank:
+        i += 1
     return i
 
 
