@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from workflow import operations
-from workflow.app import create_app, new_session
+from workflow.app import create_app
 from workflow.db import upgrade_to_head
 from workflow.models import (
     ORG_DEPARTMENT,
@@ -97,10 +97,10 @@ def app(database_url, tmp_path):
 
 @pytest.fixture
 def session(app):
-    with app.app_context():
-        db_session = new_session()
-        yield db_session
-        db_session.close()
+    # No app context stays pushed here: test-client requests must get contexts of their own.
+    db_session = app.extensions["saraban.db"].session()
+    yield db_session
+    db_session.close()
 
 
 @pytest.fixture

@@ -82,6 +82,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["be_datetime"] = format_be_datetime
     app.jinja_env.globals.update(
         field_spec=letter_fields.spec_for,
+        path_label=letter_fields.path_label,
         display_lines=letter_fields.display_lines,
         form_text=letter_fields.form_text,
         CAPACITY=letter_fields.CAPACITY,

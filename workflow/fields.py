@@ -101,6 +101,21 @@ def spec_for(name: str) -> FieldSpec:
     return FIELDS.get(name) or FieldSpec(name, KIND_JSON)
 
 
+def path_label(path: str | None) -> str:
+    """Return a Thai label for a field path of the parse result, such as `deadlines.1` or `signatory.position`."""
+    if not path:
+        return ""
+    name, *rest = path.split(".")
+    spec = spec_for(name)
+    parts = [spec.label]
+    for part in rest:
+        if part.isdigit():
+            parts.append(f"รายการที่ {int(part) + 1}")
+        else:
+            parts.append(spec.keys.get(part, part))
+    return " · ".join(parts)
+
+
 def field_order(name: str) -> int:
     names = list(FIELDS)
     return names.index(name) if name in names else len(names)
