@@ -117,6 +117,21 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from workflow.routing.commands import demo_command
+
+    return demo_command()
+
+
+def cmd_rollup(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from workflow.routing.commands import rollup_command
+
+    as_of = date.fromisoformat(args.as_of) if args.as_of else None
+    return rollup_command(args.doc_number, args.json, as_of)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="saraban", description="Saraban: Thai official letters in, workflow out.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -143,6 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     sub.add_parser("worker", help="run an rq worker on REDIS_URL").set_defaults(func=cmd_worker)
+
+    sub.add_parser(
+        "demo", help="load the directory and the carbon-credit circular chain from DLA down to Mae Sai's LAOs"
+    ).set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("rollup", help="count the LAOs below a circular that confirmed or are overdue")
+    p.add_argument("doc_number", metavar="DOCNUM", help='the circular\'s number as written, e.g. "มท 0821.2/ว 1446"')
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="count overdue as of this date (CE); default today in Thailand")
+    p.set_defaults(func=cmd_rollup)
     return parser
 
 

@@ -1,0 +1,79 @@
+"""The `saraban demo` and `saraban rollup` commands, on the database named by DATABASE_URL."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import inspect
+
+from workflow.config import config_from_env
+from workflow.db import Database, upgrade_to_head
+from workflow.errors import WorkflowError
+from workflow.thaidate import format_be_date
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+def demo_command() -> int:
+    """Upgrade the schema, then load the directory and the carbon-credit chain; print what was done."""
+    from workflow.routing.demo import run_demo
+
+    config = config_from_env()
+    upgrade_to_head(config["DATABASE_URL"])
+    database = Database(config["DATABASE_URL"])
+    session = database.session()
+    try:
+        summary = run_demo(session, Path(config["SARABAN_STORAGE"]))
+    except WorkflowError as exc:
+        sys.stderr.write(f"{exc.message_th} / {exc.message_en} [{exc.code}]\n")
+        return EXIT_FAILED
+    finally:
+        session.close()
+        database.dispose()
+    sys.stdout.write(f"หนังสือเวียน: {', '.join(summary.letters)}\n")
+    sys.stdout.write(f"ผู้ใช้ที่เพิ่มใหม่: {summary.users_created} คน\n")
+    sys.stdout.write(f"อนุมัติการยืนยันผู้รับผิดชอบ: {summary.confirmations_approved} แห่ง\n")
+    sys.stdout.write(f"{summary.covering_letters}\n")
+    return EXIT_OK
+
+
+def _counts_line(label: str, counts: dict) -> str:
+    return f"{label}: ผู้รับ {counts['recipients']} แห่ง ยืนยันแล้ว {counts['confirmed']} เกินกำหนด {counts['overdue']}"
+
+
+def rollup_command(doc_number: str, as_json: bool, as_of: date | None) -> int:
+    """Print the roll-up of the circular numbered `doc_number`, as JSON or as Thai lines."""
+    from workflow.routing.rollup import find_circular, rollup
+
+    database = Database(config_from_env()["DATABASE_URL"])
+    try:
+        if not inspect(database.engine).has_table("routing_tasks"):
+            sys.stderr.write(
+                "ฐานข้อมูลยังไม่มีตารางงานแจ้งเวียน กรุณารัน saraban demo หรือ saraban init-db ก่อน"
+                " / the database has no routing tables; run saraban demo or saraban init-db\n"
+            )
+            return EXIT_FAILED
+        session = database.session()
+        try:
+            result = rollup(session, find_circular(session, doc_number), as_of)
+        except WorkflowError as exc:
+            sys.stderr.write(f"{exc.message_th} / {exc.message_en} [{exc.code}]\n")
+            return EXIT_FAILED
+        finally:
+            session.close()
+    finally:
+        database.dispose()
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    lines = [_counts_line(f"หนังสือที่ {result['doc_number']}", result)]
+    if as_of:
+        lines.append(f"ณ วันที่ {format_be_date(as_of)}")
+    lines += [_counts_line(f"  จังหวัดรหัส {code}", counts) for code, counts in result["by_province"].items()]
+    lines += [_counts_line(f"    อำเภอรหัส {code}", counts) for code, counts in result["by_district"].items()]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
