@@ -20,6 +20,7 @@ import functools
 import logging
 import re
 import unicodedata
+from typing import NamedTuple
 
 from parsers import vocab
 
@@ -105,6 +106,9 @@ _PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010f
 # ํ + า with an optional tone mark between them, and a tone mark before ํ + า.
 _SPLIT_AM = re.compile(NIKHAHIT + "([\u0e48-\u0e4b]?)" + SARA_AA)
 _AM_BEFORE_TONE = re.compile(SARA_AM + "([\u0e48-\u0e4b])")
+# ำ followed by the า its glyph is drawn with (LibreOffice PDFs read by pypdf: `จำานวน`);
+# no Thai word has า right after ำ.
+_AM_WITH_EXTRA_AA = re.compile(SARA_AM + SARA_AA)
 # A tone mark or thanthakhat stored before the vowel of its cluster. NFC already moves tone
 # marks after ุ and ู (combining classes 107 > 103), but not after above vowels (class 0).
 _TONE_BEFORE_VOWEL = re.compile("([\u0e48-\u0e4c])([\u0e31\u0e34-\u0e37\u0e47\u0e38-\u0e3a])")
@@ -142,6 +146,11 @@ _CONSONANT = re.compile(f"[{CONSONANTS}]")
 # 9.8), a pypdf extraction that drops the private-use glyphs has under 2.
 _LOSSY_MARK_RATIO = 0.03
 _LOSSY_MIN_CONSONANTS = 80
+# A page (or text) of at least 200 consonants with ำ in fewer than 2 in 1,000 of them lost
+# the nikhahit of every ำ (`จานวน`): the seed letter has 31 ำ in 2,893 consonants.
+_SARA_AM = re.compile(SARA_AM)
+_LOST_AM_RATIO = 0.002
+_LOST_AM_MIN_CONSONANTS = 200
 # `ขอ 5` in a text that lost its marks is `ข้อ 5` (a numbered clause).
 _CLAUSE_WORD = re.compile(f"(?:(?<=ตาม)|(?<![{THAI_LETTERS}]))ขอ(?=[ \t]*{_DIGIT})")
 # A Thai word broken at the end of a line: the line ends in Thai letters (pypdf may add
@@ -154,16 +163,28 @@ _SPACE_IN_WORD = re.compile(f"([{THAI_LETTERS}]+)( )([{CONSONANTS}{LEADING_VOWEL
 # compound in the dictionary to cross the break.
 _JOIN_WINDOW = 24
 
-# Outside lossy pages a guessed word needs at least 3 characters besides its marks: an
-# unknown name such as `ทือ` would otherwise become the short word `ที`.
+# Outside pages that lost their marks a guessed word needs at least 3 characters besides
+# its marks: an unknown name such as `ทือ` would otherwise become the short word `ที`.
 _MIN_GUESS_SKELETON = 3
 _MIN_GUESS_SKELETON_LOSSY = 1
 
-# Segmentation costs, compared as one integer. Unknown characters always cost most. In a
-# lossy page fewer words beat fewer edits (`หมู่บ้าน` beats `หมู` + `บาน`); elsewhere an
-# edit is made only where it removes unknown characters.
+# Segmentation costs, added up and compared as one integer: each unknown cluster costs
+# `_UNKNOWN`, each word `_WORD`, plus the cost of its edits (`_mark_edits`). An edit that
+# costs `_GUARDED` or more is made only where it removes unknown clusters; a cheaper one
+# also where it saves words (`หมู่บ้าน` for `หมู` + `บาน` on a page that lost its marks).
 _UNKNOWN = 1 << 40
-_MAJOR = 1 << 20
+_GUARDED = 1 << 30
+_WORD = 1 << 20
+
+
+class PageFaults(NamedTuple):
+    """Systematic faults detected on a page, which make the matching guesses cheaper."""
+
+    marks_lost: bool  # upper marks drawn with private-use glyphs were dropped
+    am_lost: bool  # every ำ lost its nikhahit and reads as า
+
+
+_INTACT = PageFaults(marks_lost=False, am_lost=False)
 
 _MESSAGES = {
     "doubled": 'แก้ "{original}" เป็น "{fixed}" เพราะมีสระหรือวรรณยุกต์ซ้ำกัน',
@@ -214,8 +235,8 @@ def repair_text(text: str) -> tuple[str, list[dict]]:
     text = _map_private_use(text, report)
     text = _fix_marks(text, report)
     pages = _remove_page_furniture(text.split("\f"))
-    lossy = _lossy_pages(pages)
-    pages = [_repair_guesses(page, is_lossy, report) for page, is_lossy in zip(pages, lossy)]
+    faults = _page_faults(pages)
+    pages = [_repair_guesses(page, page_faults, report) for page, page_faults in zip(pages, faults)]
     return "\f".join(pages), report.warnings
 
 
@@ -243,6 +264,7 @@ def _fix_marks(text: str, report: _Report) -> str:
         text = unicodedata.normalize("NFC", text)
     text = _SPLIT_AM.sub(lambda m: m.group(1) + SARA_AM, text)
     text = _AM_BEFORE_TONE.sub(lambda m: m.group(1) + SARA_AM, text)
+    text = _AM_WITH_EXTRA_AA.sub(SARA_AM, text)
     text = _TONE_BEFORE_VOWEL.sub(r"\2\1", text)
     if _DOUBLED_MARK.search(text):
         text = _remove_doubled_marks(text, report)
@@ -269,7 +291,7 @@ def _name_doubled_word(run: str, fixed: str) -> tuple[str, str]:
     """Return the dictionary word around the first doubled mark, before and after the fix."""
     doubled = _DOUBLED_MARK.search(run)
     offset = doubled.start()  # the same index in `fixed`: nothing before it was removed
-    _, tokens = _segment(fixed, lossy=False)
+    _, tokens = _segment(fixed, _INTACT)
     for start, end, _word, _edits in tokens:
         if start <= offset < end:
             extra = doubled.end() - doubled.start() - 1
@@ -356,37 +378,43 @@ def _drop_lines(lines: list[str], dropped: set[int]) -> str:
 # --- Step 4 -------------------------------------------------------------------------------
 
 
-def _lossy_pages(pages: list[str]) -> list[bool]:
-    """Return, per page, whether the page lost its upper marks (see `_LOSSY_MARK_RATIO`).
+def _page_faults(pages: list[str]) -> list[PageFaults]:
+    """Return the systematic faults of each page (`_LOSSY_MARK_RATIO`, `_LOST_AM_RATIO`).
 
-    A page with fewer than 80 consonants is judged by the whole text.
+    A page with fewer than 80 consonants is judged by the whole text, and a text with fewer
+    than 80 consonants counts as intact.
     """
-    counts = [(len(_CONSONANT.findall(page)), len(_DIRECT_MARK.findall(page))) for page in pages]
-    total_consonants = sum(consonants for consonants, _ in counts)
-    total_marks = sum(marks for _, marks in counts)
-    whole = total_consonants >= _LOSSY_MIN_CONSONANTS and total_marks < _LOSSY_MARK_RATIO * total_consonants
-    result = []
-    for consonants, marks in counts:
-        if consonants >= _LOSSY_MIN_CONSONANTS:
-            result.append(marks < _LOSSY_MARK_RATIO * consonants)
-        else:
-            result.append(whole)
-    return result
+    counts = [
+        (len(_CONSONANT.findall(page)), len(_DIRECT_MARK.findall(page)), len(_SARA_AM.findall(page)))
+        for page in pages
+    ]
+    totals = tuple(map(sum, zip(*counts))) if counts else (0, 0, 0)
+    return [_judge_page(page_counts if page_counts[0] >= _LOSSY_MIN_CONSONANTS else totals) for page_counts in counts]
 
 
-def _repair_guesses(page: str, lossy: bool, report: _Report) -> str:
+def _judge_page(counts: tuple[int, int, int]) -> PageFaults:
+    consonants, direct_marks, sara_am = counts
+    if consonants < _LOSSY_MIN_CONSONANTS:
+        return _INTACT
+    return PageFaults(
+        marks_lost=direct_marks < _LOSSY_MARK_RATIO * consonants,
+        am_lost=consonants >= _LOST_AM_MIN_CONSONANTS and sara_am < _LOST_AM_RATIO * consonants,
+    )
+
+
+def _repair_guesses(page: str, faults: PageFaults, report: _Report) -> str:
     """Apply the dictionary-checked repairs to one page."""
 
     def fix_run(match: re.Match) -> str:
         if _is_abbreviation(match):
             return match.group()
-        return _repair_run(match.group(), lossy, report)
+        return _repair_run(match.group(), faults, report)
 
     page = _THAI_RUN.sub(fix_run, page)
-    if lossy:
+    if faults.marks_lost:
         page = _repair_clause_word(page, report)
-    page = _LINE_BREAK_IN_WORD.sub(lambda m: _join(m, lossy, report, "line_break"), page)
-    page = _SPACE_IN_WORD.sub(lambda m: _join(m, lossy, report, "space"), page)
+    page = _LINE_BREAK_IN_WORD.sub(lambda m: _join(m, faults, report, "line_break"), page)
+    page = _SPACE_IN_WORD.sub(lambda m: _join(m, faults, report, "space"), page)
     return page
 
 
@@ -395,10 +423,10 @@ def _is_abbreviation(match: re.Match) -> bool:
     return match.end() < len(match.string) and match.string[match.end()] == "."
 
 
-def _repair_run(run: str, lossy: bool, report: _Report) -> str:
-    if not lossy and _covered_by_words(run):
+def _repair_run(run: str, faults: PageFaults, report: _Report) -> str:
+    if faults == _INTACT and _covered_by_words(run):
         return run
-    _, tokens = _segment(run, lossy)
+    _, tokens = _segment(run, faults)
     if not any(edits for _start, _end, _word, edits in tokens):
         return run
     parts = []
@@ -419,7 +447,7 @@ def _repair_clause_word(page: str, report: _Report) -> str:
     return _CLAUSE_WORD.sub("ข้อ", page)
 
 
-def _join(match: re.Match, lossy: bool, report: _Report, reason: str) -> str:
+def _join(match: re.Match, faults: PageFaults, report: _Report, reason: str) -> str:
     """Join two Thai runs across a line break or space when a dictionary word crosses it.
 
     The join is kept when segmenting the joined text costs less than segmenting the two
@@ -437,10 +465,10 @@ def _join(match: re.Match, lossy: bool, report: _Report, reason: str) -> str:
     # word cut at the far end of a window costs the same joined or apart.
     tail = left[_cluster_start(left, len(left) - _JOIN_WINDOW) :]
     head = right[: _cluster_end(right, _JOIN_WINDOW)]
-    tail_cost, tail_tokens = _segment(tail, lossy)
-    head_cost, head_tokens = _segment(head, lossy)
+    tail_cost, tail_tokens = _segment(tail, faults)
+    head_cost, head_tokens = _segment(head, faults)
     joined = tail + head
-    joined_cost, joined_tokens = _segment(joined, lossy)
+    joined_cost, joined_tokens = _segment(joined, faults)
     if joined_cost >= tail_cost + head_cost:
         return match.group()
     boundary = len(tail)
@@ -514,7 +542,7 @@ def _skeleton_index() -> tuple[dict[str, tuple[str, ...]], dict[str, bool]]:
 
 
 @functools.lru_cache(maxsize=65536)
-def _segment(run: str, lossy: bool) -> tuple[int, tuple[tuple[int, int, str | None, int], ...]]:
+def _segment(run: str, faults: PageFaults) -> tuple[int, tuple[tuple[int, int, str | None, int], ...]]:
     """Segment a Thai run into dictionary words, allowing mark repairs.
 
     Returns the total cost and tokens `(start, end, word, edits)`: `word` is the dictionary
@@ -537,7 +565,7 @@ def _segment(run: str, lossy: bool) -> tuple[int, tuple[tuple[int, int, str | No
     )
     boundaries.append(True)
 
-    unknown_cost = _UNKNOWN + (_MAJOR if lossy else 1)
+    unknown_cost = _UNKNOWN + _WORD
     best: list[int | None] = [None] * (size + 1)
     back: list[tuple[int, str | None, int] | None] = [None] * (size + 1)
     best[0] = 0
@@ -560,11 +588,11 @@ def _segment(run: str, lossy: bool) -> tuple[int, tuple[tuple[int, int, str | No
                 break
             if not is_skeleton or not boundaries[j]:
                 continue
-            match = _match_word(run[start : bases[j]], piece, lossy)
+            match = _match_word(run[start : bases[j]], piece, faults)
             if match is None:
                 continue
             word, edits = match
-            step = cost + (_MAJOR + edits if lossy else edits * _MAJOR + 1)
+            step = cost + _WORD + edits
             if best[j] is None or step < best[j]:
                 best[j] = step
                 back[j] = (i, word, edits)
@@ -583,8 +611,8 @@ def _segment(run: str, lossy: bool) -> tuple[int, tuple[tuple[int, int, str | No
 def _covered_by_words(run: str) -> bool:
     """Return True when greedy longest matching splits `run` into dictionary words as written.
 
-    Outside lossy pages a run covered this way needs no repair: an edit costs more than any
-    number of words, and the cover has no unknown characters. Greedy matching is about four
+    On an intact page a run covered this way needs no repair: every edit there costs more
+    than any number of words, and the cover has no unknown clusters. Greedy matching is about four
     times cheaper than `_segment`; when it dead-ends, `_segment` decides.
     """
     _, prefixes = _skeleton_index()
@@ -610,7 +638,7 @@ def _covered_by_words(run: str) -> bool:
 
 
 @functools.lru_cache(maxsize=65536)
-def _match_word(span: str, skeleton: str, lossy: bool) -> tuple[str, int] | None:
+def _match_word(span: str, skeleton: str, faults: PageFaults) -> tuple[str, int] | None:
     """Return the dictionary word for `span` and the number of mark edits, or None.
 
     The span itself wins when it is a word. Otherwise the candidates sharing its skeleton
@@ -619,12 +647,12 @@ def _match_word(span: str, skeleton: str, lossy: bool) -> tuple[str, int] | None
     """
     if vocab.is_word(span):
         return span, 0
-    if len(skeleton) < (_MIN_GUESS_SKELETON_LOSSY if lossy else _MIN_GUESS_SKELETON):
+    if len(skeleton) < (_MIN_GUESS_SKELETON_LOSSY if faults.marks_lost else _MIN_GUESS_SKELETON):
         return None
     index, _ = _skeleton_index()
     scored = []
     for word in index.get(skeleton, ()):
-        edits = _mark_edits(span, word, lossy)
+        edits = _mark_edits(span, word, faults)
         if edits is not None:
             scored.append((edits, word))
     if not scored:
@@ -660,16 +688,18 @@ def _clusters(text: str) -> list[list[str]]:
     return clusters
 
 
-def _mark_edits(span: str, word: str, lossy: bool) -> int | None:
+def _mark_edits(span: str, word: str, faults: PageFaults) -> int | None:
     """Return the cost of the mark edits that turn `span` into `word`, or None if not allowed.
 
-    Allowed: `า` for a half-lost `ำ`, and a mark swapped for another of its class (tone for
-    tone, above vowel for above vowel); each costs 1, or a little more than a whole extra
-    word in a lossy page, where lost marks are the expected fault and a swap (`ไม่ขัด` read
-    as `ไม้ขีด`) is the likelier mistake. Only in a lossy page: a mark missing from `span`
-    where a legacy font draws it with a private-use glyph (`_is_shifted_glyph`), costing 1.
+    Allowed everywhere, at cost `_GUARDED`: `า` for a half-lost `ำ`, and a mark swapped for
+    another of its class (tone for tone, above vowel for above vowel). On a page that lost
+    every ำ, restoring one costs half a word. On a page that lost its marks, a mark missing
+    from `span` costs 1 where a legacy font draws it with a private-use glyph
+    (`_is_shifted_glyph`), and a swap costs a little more than a word: lost marks are the
+    expected fault there and a swap (`ไม่ขัด` read as `ไม้ขีด`) the likelier mistake.
     """
-    swap_cost = _MAJOR + 1 if lossy else 1
+    swap_cost = _WORD + 1 if faults.marks_lost else _GUARDED
+    am_cost = _WORD // 2 if faults.am_lost else swap_cost
     span_clusters = _clusters(span)
     word_clusters = _clusters(word)
     if len(span_clusters) != len(word_clusters):
@@ -680,7 +710,7 @@ def _mark_edits(span: str, word: str, lossy: bool) -> int | None:
         word_base, word_marks = word_cluster
         if span_base != word_base:
             if span_base == SARA_AA and word_base == SARA_AM:
-                edits += swap_cost
+                edits += am_cost
             else:
                 return None
         if span_marks == word_marks:
@@ -696,7 +726,7 @@ def _mark_edits(span: str, word: str, lossy: bool) -> int | None:
             missing.remove(partner)
             edits += swap_cost
         if missing:
-            if not lossy:
+            if not faults.marks_lost:
                 return None
             followed_by_am = position + 1 < len(word_clusters) and word_clusters[position + 1][0] == SARA_AM
             for mark in missing:
