@@ -413,8 +413,19 @@ def _repair_guesses(page: str, faults: PageFaults, report: _Report) -> str:
     page = _THAI_RUN.sub(fix_run, page)
     if faults.marks_lost:
         page = _repair_clause_word(page, report)
-    page = _LINE_BREAK_IN_WORD.sub(lambda m: _join(m, faults, report, "line_break"), page)
-    page = _SPACE_IN_WORD.sub(lambda m: _join(m, faults, report, "space"), page)
+    page = _join_all(_LINE_BREAK_IN_WORD, page, faults, report, "line_break")
+    page = _join_all(_SPACE_IN_WORD, page, faults, report, "space")
+    return page
+
+
+def _join_all(pattern: re.Pattern, page: str, faults: PageFaults, report: _Report, reason: str) -> str:
+    """Apply `_join` at every match of `pattern`, letting a run that starts after one break
+    end before the next (a one-line run broken at both ends)."""
+    position = 0
+    while match := pattern.search(page, position):
+        replacement = _join(match, faults, report, reason)
+        page = page[: match.start()] + replacement + page[match.end() :]
+        position = max(match.start() + 1, match.start() + len(replacement) - len(match.group(3)))
     return page
 
 
