@@ -10,11 +10,13 @@ from datetime import date
 import pypdf
 import pypdfium2
 import pytest
+from PIL import Image
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from workflow.documents.fonts import BOLD, REGULAR, register_fonts, shaping_available
-from workflow.documents.pdf_letter import draw_text
+from workflow.documents.pdf_letter import draw_qr, draw_text
+from workflow.documents.qr import QUIET_ZONE, qr_matrix, qr_png
 from workflow.documents.thaitext import break_lines, clusters, letter_date, split_words, to_thai_digits
 
 # Words where a mark must be moved: tone marks over upper vowels (ที่ ปี่), marks beside the tall
@@ -116,3 +118,33 @@ def test_letter_date_unknown_digit_style():
 
 def test_to_thai_digits():
     assert to_thai_digits("ชร 0023.20/ว 1523") == "ชร ๐๐๒๓.๒๐/ว ๑๕๒๓"
+
+
+def sample_modules(image, left: float, top: float, module: float, count: int) -> list[list[bool]]:
+    """Read a QR grid back from an image by the darkness at each module's centre."""
+    gray = image.convert("L")
+    return [
+        [gray.getpixel((int(left + (column + 0.5) * module), int(top + (row + 0.5) * module))) < 128
+         for column in range(count)]
+        for row in range(count)
+    ]
+
+
+def test_pdf_qr_matches_url_matrix():
+    url = "https://saraban.example/confirm/5709/ว1523"
+    matrix = qr_matrix(url)
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(200, 200))
+    draw_qr(canvas, 20, 20, 160, url)
+    canvas.save()
+    image = pypdfium2.PdfDocument(buffer.getvalue())[0].render(scale=2).to_pil()
+    # PDF y grows upwards: the code's top edge is 200 - 180 = 20 points below the page top.
+    assert sample_modules(image, 40, 40, 320 / len(matrix), len(matrix)) == matrix
+
+
+def test_docx_qr_png_matches_url_matrix():
+    url = "https://saraban.example/confirm/5709/ว1523"
+    matrix = qr_matrix(url)
+    image = Image.open(io.BytesIO(qr_png(url, box_size=10)))
+    assert image.size[0] == (len(matrix) + 2 * QUIET_ZONE) * 10
+    assert sample_modules(image, QUIET_ZONE * 10, QUIET_ZONE * 10, 10, len(matrix)) == matrix

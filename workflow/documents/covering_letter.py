@@ -24,8 +24,8 @@ CAPACITY_WORDS = {
     "performing_duties": "ปฏิบัติหน้าที่",
 }
 DEFAULT_QR_CAPTION = "สแกนเพื่อยืนยันการรับทราบและแจ้งรายชื่อผู้รับผิดชอบ"
-# Letters that carry a QR code in practice point it at an http(s) page; a longer URL makes a
-# denser code that a phone camera reads less reliably from paper.
+# A confirmation link is an http(s) page. A longer URL makes a denser code, which a phone
+# camera reads less reliably from paper.
 MAX_URL_LENGTH = 500
 
 
@@ -109,9 +109,9 @@ class CoveringLetter:
 class Part:
     """One part of the letter as text.
 
-    `kind` names the part; `label` is the printed caption of a labelled part (`เรื่อง`,
-    `อ้างถึง` ...); `lines` are its paragraphs or lines; `trailing` holds, for enclosures, the
-    quantity printed at the end of each item (`จำนวน ๑ ฉบับ`), one per line.
+    `kind` names the part, and `label` is the printed caption of a labelled part (`เรื่อง`,
+    `อ้างถึง` ...). `lines` are its paragraphs or lines. For enclosures, `trailing` contains
+    the quantity printed at the end of each item (`จำนวน ๑ ฉบับ`), one per line.
     """
 
     kind: str

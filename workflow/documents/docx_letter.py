@@ -1,7 +1,7 @@
 """Write a covering letter as a DOCX that a clerk can still edit in Word or LibreOffice.
 
 Same parts and order as the PDF, placed with indents and tab stops instead of absolute
-positions, so Word breaks the lines (it knows Thai word boundaries) and keeps the layout when
+positions, so Word breaks the lines at Thai word boundaries itself and keeps the layout when
 the text changes.
 """
 
@@ -20,8 +20,8 @@ from workflow.documents.covering_letter import Part
 from workflow.documents.pdf_letter import CM, measure
 from workflow.documents.qr import qr_png
 
-# Thai government offices have the TH Sarabun fonts installed; Word falls back to another Thai
-# font where they are missing.
+# TH SarabunPSK is the usual font of Thai government letters. Where it is missing, Word falls
+# back to another Thai font.
 FONT_NAME = "TH SarabunPSK"
 BODY_SIZE = Pt(16)
 STAMP_SIZE = Pt(28)
@@ -84,8 +84,8 @@ def _set_up_styles(document) -> None:
     paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
 
 
-# Children of w:rPr that follow w:szCs and w:lang; Word rejects a file whose run properties
-# are out of the schema's order (ECMA-376 part 1, 17.3.2.28).
+# Children of w:rPr that follow w:szCs and w:lang. The WordprocessingML schema fixes their
+# order, and Word may report a file that breaks it as damaged.
 _AFTER_SIZE_CS = ("w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText", "w:vertAlign",
                   "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath")
 _AFTER_LANG = ("w:eastAsianLayout", "w:specVanish", "w:oMath")

@@ -137,8 +137,8 @@ def _write_xlsx(columns: Sequence[Column], table: list[list], sheet_title: str) 
         cell.alignment = Alignment(vertical="center", wrap_text=True)
     for values in table:
         sheet.append(values)
-    # Codes and phone numbers such as `0 5373 1234` stay text; a value that starts with `=`
-    # stays text too, where openpyxl would otherwise write it as a formula.
+    # Codes and phone numbers such as `0 5373 1234` stay text. A value that starts with `=`
+    # stays text too, because openpyxl would otherwise write it as a formula.
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             if isinstance(cell.value, str):

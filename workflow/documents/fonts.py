@@ -176,7 +176,7 @@ def _to_unicode_cmap(font_name: str, texts: list[str]) -> str:
         "<00> <%02X>" % (len(texts) - 1),
         "endcodespacerange",
     ]
-    # A bfchar section holds at most 100 entries.
+    # The CMap format allows at most 100 entries in one bfchar section.
     for start in range(0, len(entries), 100):
         chunk = entries[start:start + 100]
         lines += [f"{len(chunk)} beginbfchar", *chunk, "endbfchar"]

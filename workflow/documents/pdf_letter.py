@@ -1,10 +1,11 @@
 """Draw a covering letter as an A4 PDF in the official external-letter layout.
 
-Positions follow the regulation's sample layout: 3 cm left and 2 cm right margins, the Garuda
-emblem 3 cm high at the top centre, the number at the left and the issuer at the right on the
-same lines, the date starting at the page centre, body paragraphs indented 2.5 cm, and the
-signature block centred under the closing. Lines are broken here (Thai words found by
-pythainlp), and each line is drawn with HarfBuzz shaping.
+Positions follow the usual government template of the regulation's external-letter form. The
+margins are 3 cm left and 2 cm right, and the Garuda emblem is 3 cm high at the top centre. The
+number sits at the left and the issuer at the right on the same lines, and the date starts at
+the page centre. Body paragraphs are indented 2.5 cm, and the signature block is centred under
+the closing. Lines are broken here at Thai words found by pythainlp, and each line is drawn with
+HarfBuzz shaping.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from workflow.documents.covering_letter import Part
 from workflow.documents.fonts import BOLD, REGULAR, register_fonts, rejoin_sara_am, shaping_available
-from workflow.documents.qr import qr_matrix
+from workflow.documents.qr import QUIET_ZONE, qr_matrix
 from workflow.documents.thaitext import break_lines, split_words, to_thai_digits
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ STAMP_SIZE = 20.0
 SMALL_SIZE = 10.0
 QR_SIZE = 2.4 * CM
 QR_CAPTION_WIDTH = 6.0 * CM
+# Room kept free around the code for its quiet zone; a long URL makes smaller modules.
+QR_QUIET_MARGIN = 0.5 * CM
 
 
 def render_pdf(parts: list[Part]) -> bytes:
@@ -160,18 +163,28 @@ class _LetterWriter:
             draw_text(self.canvas, centre, self.y, line, REGULAR, BODY_SIZE, align="centre")
 
     def _write_contact(self, part: Part) -> None:
+        width = RIGHT - LEFT
+        if "qr" in self.by_kind:
+            width -= QR_SIZE + QR_QUIET_MARGIN
+        lines = [piece for line in part.lines for piece in break_lines(line, width, measure)]
         self.y -= LEADING * 2
-        self._ensure(LEADING * len(part.lines), part.lines[0])
+        self._ensure(LEADING * len(lines), lines[0])
         self.contact_top = self.y
-        for index, line in enumerate(part.lines):
+        for index, line in enumerate(lines):
             if index:
                 self.y -= LEADING
             draw_text(self.canvas, LEFT, self.y, line, REGULAR, BODY_SIZE)
+        if "qr" in self.by_kind:
+            # The code goes beside the contact block, before the copies line starts below both.
+            self._draw_qr_block(self.by_kind["qr"])
 
     def _write_qr(self, part: Part) -> None:
+        pass  # drawn beside the contact block by _write_contact
+
+    def _draw_qr_block(self, part: Part) -> None:
         url, caption = part.lines
         caption_lines = break_lines(caption, QR_CAPTION_WIDTH, lambda text: measure(text, SMALL_SIZE))
-        height = QR_SIZE + SMALL_SIZE * 1.4 * len(caption_lines) + 0.3 * CM
+        height = QR_SIZE + QR_QUIET_MARGIN + SMALL_SIZE * 1.4 * len(caption_lines)
         top = self.contact_top + BODY_SIZE
         if top - height < BOTTOM:
             # The code goes below the contact block when the page has no room beside it.
@@ -179,8 +192,8 @@ class _LetterWriter:
             if top - height < BOTTOM:
                 self._new_page(None)
                 top = self.y + BODY_SIZE
-        draw_qr(self.canvas, RIGHT - QR_SIZE, top - QR_SIZE, QR_SIZE, url)
-        y = top - QR_SIZE - SMALL_SIZE * 1.4
+        module = draw_qr(self.canvas, RIGHT - QR_SIZE, top - QR_SIZE, QR_SIZE, url)
+        y = top - QR_SIZE - QUIET_ZONE * module - SMALL_SIZE
         for line in caption_lines:
             draw_text(self.canvas, RIGHT, y, line, REGULAR, SMALL_SIZE, align="right")
             y -= SMALL_SIZE * 1.4
@@ -278,7 +291,7 @@ def draw_text(canvas: Canvas, x: float, y: float, text: str, font: str, size: fl
               color=black, align: str = "left") -> None:
     """Draw one line of text with HarfBuzz shaping, its baseline at `y`.
 
-    `align` says what `x` is: the `left` end, the `centre` or the `right` end of the line.
+    `align` tells where `x` is on the line: at its `left` end, its `centre` or its `right` end.
     """
     if not text:
         return
@@ -327,11 +340,12 @@ def _split_array(match: re.Match) -> bytes:
     return b"[" + b" ".join(pieces) + b"] TJ"
 
 
-def draw_qr(canvas: Canvas, x: float, y: float, size: float, url: str) -> None:
+def draw_qr(canvas: Canvas, x: float, y: float, size: float, url: str) -> float:
     """Draw the QR code of `url` as vector squares in a `size` square whose lower left is (x, y).
 
-    The quiet zone the standard asks for is the blank paper around it: the code sits at the
-    right margin, with no text within four modules of it.
+    The quiet zone the QR standard requires is the blank paper around it: the code sits at the
+    right margin, and the letter keeps other text at least `QUIET_ZONE` modules away.
+    Returns the size of one module.
     """
     matrix = qr_matrix(url)
     module = size / len(matrix)
@@ -343,3 +357,4 @@ def draw_qr(canvas: Canvas, x: float, y: float, size: float, url: str) -> None:
                 canvas.rect(x + column_index * module, y + size - (row_index + 1) * module,
                             module, module, stroke=0, fill=1)
     canvas.restoreState()
+    return module

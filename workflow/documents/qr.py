@@ -9,7 +9,7 @@ from qrcode.constants import ERROR_CORRECT_M
 
 # Level M recovers about 15 % of damaged modules: enough for a photocopied or stamped page.
 ERROR_CORRECTION = ERROR_CORRECT_M
-# The quiet zone the QR standard (ISO/IEC 18004) asks for around the code, in modules.
+# The blank border the QR standard (ISO/IEC 18004) requires around the code, in modules.
 QUIET_ZONE = 4
 
 
