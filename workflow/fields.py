@@ -101,6 +101,35 @@ def spec_for(name: str) -> FieldSpec:
     return FIELDS.get(name) or FieldSpec(name, KIND_JSON)
 
 
+# Thai names of the keys inside list items and objects, for warnings that point at one.
+SUBFIELD_LABELS = {
+    "text": "ข้อความ",
+    "issuer": "ผู้ออกหนังสือ",
+    "urgency": "ชั้นความเร็ว",
+    "doc_number": "เลขที่หนังสือ",
+    "date": "วันที่",
+    "stated": "วันที่ตามหนังสือ",
+    "end": "วันสิ้นสุด",
+    "quantity": "จำนวน",
+    "unit": "หน่วย",
+    "number": "เลขที่",
+    "deadlines": "กำหนดเวลา",
+    "kind": "ประเภท",
+    "days": "จำนวนวัน",
+    "actor": "ผู้ปฏิบัติ",
+    "action": "การดำเนินการ",
+    "requested": "สิ่งที่ขอ",
+    "channel": "ช่องทาง",
+    "due": "กำหนดส่ง",
+    "organization": "หน่วยงาน",
+    "time": "เวลา",
+    "decisions": "คำสั่งการ",
+    "name": "ชื่อ",
+    "position": "ตำแหน่ง",
+    "capacity": "ฐานะ",
+}
+
+
 def path_label(path: str | None) -> str:
     """Return a Thai label for a field path of the parse result, such as `deadlines.1` or `signatory.position`."""
     if not path:
@@ -112,7 +141,7 @@ def path_label(path: str | None) -> str:
         if part.isdigit():
             parts.append(f"รายการที่ {int(part) + 1}")
         else:
-            parts.append(spec.keys.get(part, part))
+            parts.append(spec.keys.get(part) or SUBFIELD_LABELS.get(part, part))
     return " · ".join(parts)
 
 
@@ -270,7 +299,7 @@ def _join(*parts: Any) -> str:
 def _describe_item(name: str, item: Any) -> str:
     if not isinstance(item, dict):
         return str(item)
-    if name == "enclosures" and item.get("quantity") is not None:
+    if name == "enclosures" and item.get("quantity") is not None and "จำนวน" not in (item.get("text") or ""):
         return _join(item.get("text"), "จำนวน", item.get("quantity"), item.get("unit"))
     if name in ("references", "enclosures"):
         return item.get("text") or json.dumps(item, ensure_ascii=False)
