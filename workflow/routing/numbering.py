@@ -25,11 +25,12 @@ log = logging.getLogger(__name__)
 
 @contextmanager
 def write_transaction(session: Session) -> Iterator[Session]:
-    """Run one operation as one transaction, taking SQLite's write lock up front.
+    """Run one operation as one transaction, taking SQLite's write lock before its first read.
 
-    SQLite in WAL mode fails at once (SQLITE_BUSY_SNAPSHOT) when a transaction that has read
-    tries to write after another connection wrote, so the write lock is taken before the
-    first read. PostgreSQL needs nothing here; rows are locked where they are read.
+    pysqlite runs a SELECT outside any transaction until the first INSERT or UPDATE, so
+    without `BEGIN IMMEDIATE` two clerks could both read a task's state and both act on it.
+    With it, operations on one SQLite file run one after another (each waits up to the
+    busy timeout). PostgreSQL needs nothing here: rows are locked where they are read.
     """
     with transaction(session):
         if session.get_bind().dialect.name == "sqlite":

@@ -103,8 +103,9 @@ class ForwardResult:
 # --- helpers ----------------------------------------------------------------------------
 
 
-def _get_task(session: Session, task_id: int) -> RoutingTask:
-    task = session.get(RoutingTask, task_id)
+def _get_task(session: Session, task_id: int, lock: bool = True) -> RoutingTask:
+    """Return the task, locked on PostgreSQL so that two reviewers cannot both act on one state."""
+    task = session.get(RoutingTask, task_id, with_for_update=lock or None)
     if task is None:
         raise NotFound("task_not_found", f"ไม่พบงานเลขที่ {task_id}", f"no task {task_id}")
     return task
@@ -894,7 +895,7 @@ def close_task(session: Session, user: User, task_id: int, note: str | None = No
 
 def task_status(session: Session, user: User, task_id: int) -> TaskStatus:
     """Return a task's derived status; the user's office must be its recipient, its sender or above the recipient."""
-    task = _get_task(session, task_id)
+    task = _get_task(session, task_id, lock=False)
     if task.sender_org_id != user.organization_id:
         require_sees(user, task.recipient)
     return load_status(session, task.id)

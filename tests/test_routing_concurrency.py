@@ -1,0 +1,84 @@
+"""Concurrent clerks registering letters at one office get gapless, unique receipt numbers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from workflow.models import User
+from workflow.routing import operations
+from workflow.routing.calendar import BANGKOK
+from workflow.routing.errors import InvalidValue
+from workflow.routing.models import Receipt
+from workflow.routing.testing import make_user, postgres_reachable, postgres_schema_url, prepare_database
+
+CLERKS = 4
+LETTERS_PER_CLERK = 12
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request, tmp_path_factory):
+    if request.param == "sqlite":
+        db = prepare_database(f"sqlite:///{tmp_path_factory.mktemp('concurrency') / 'routing.db'}")
+        yield db
+        db.dispose()
+        return
+    reason = postgres_reachable()
+    if reason:
+        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is unreachable: {reason}")
+    with postgres_schema_url() as url:
+        db = prepare_database(url)
+        yield db
+        db.dispose()
+
+
+def letter(clerk: int, index: int) -> dict:
+    return {
+        "doc_number": f"ชร 0023.{clerk + 1}/ว {index + 1}",
+        "date": "2025-04-02",
+        "subject": f"ขอเชิญประชุมคณะทำงานคาร์บอนเครดิต ครั้งที่ {index + 1}",
+        "issuer": "ศาลากลางจังหวัดเชียงราย",
+    }
+
+
+def test_concurrent_clerks_get_gapless_unique_numbers(database):
+    setup = database.session()
+    usernames = [make_user(setup, f"clerk{number}", "DIST-5709", "clerk").username for number in range(CLERKS)]
+    setup.close()
+    errors: list[BaseException] = []
+    start = threading.Barrier(CLERKS)
+
+    def work(clerk_index: int) -> None:
+        session = database.session()
+        try:
+            clerk = session.scalar(select(User).where(User.username == usernames[clerk_index]))
+            start.wait()
+            for index in range(LETTERS_PER_CLERK):
+                data = letter(clerk_index, index)
+                if index % 5 == 4:
+                    # A refused receipt in between must not burn a number.
+                    with pytest.raises(InvalidValue):
+                        operations.register_receipt(session, clerk, channel="paper", letter_data=data,
+                                                    received_at=datetime(2025, 4, 3, 9, tzinfo=BANGKOK),
+                                                    remarks="ก" * 5000)
+                operations.register_receipt(session, clerk, channel="paper", letter_data=data,
+                                            received_at=datetime(2025, 4, 3, 9, tzinfo=BANGKOK))
+        except BaseException as error:  # reported to the main thread, which fails the test
+            errors.append(error)
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(CLERKS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    session = database.session()
+    numbers = sorted(session.scalars(select(Receipt.number).where(Receipt.year == date(2025, 1, 1).year)))
+    session.close()
+    assert numbers == list(range(1, CLERKS * LETTERS_PER_CLERK + 1))
