@@ -100,6 +100,14 @@ _MAC_PUA = {
 }
 PRIVATE_USE_TABLE = {**_WINDOWS_PUA, **_MAC_PUA}
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
+# A control character (other than tab, line feed, vertical tab, form feed and carriage
+# return) right after a Thai letter: a glyph the PDF maps to nothing sensible. LibreOffice
+# PDFs read by pypdf can give U+0010 for every า.
+_CONTROL_IN_WORD = re.compile(f"(?<=[{THAI_LETTERS}])[\x00-\x08\x0e-\x1f]")
+_CONTROL_RUN = re.compile(f"[{THAI_LETTERS}\x00-\x08\x0e-\x1f]+")
+_GLYPH_CANDIDATES = [chr(code) for code in range(0x0E01, 0x0E4F) if chr(code) not in "\u0e2f\u0e3b\u0e3c\u0e3d\u0e3e\u0e3f\u0e46"]
+_CONTROL_SAMPLE_RUNS = 40
+_CONTROL_MIN_COUNT = 3
 
 # --- Step 2: deterministic mark fixes -----------------------------------------------------
 
@@ -113,6 +121,11 @@ _AM_WITH_EXTRA_AA = re.compile(SARA_AM + SARA_AA)
 # marks after ุ and ู (combining classes 107 > 103), but not after above vowels (class 0).
 _TONE_BEFORE_VOWEL = re.compile("([\u0e48-\u0e4c])([\u0e31\u0e34-\u0e37\u0e47\u0e38-\u0e3a])")
 _DOUBLED_MARK = re.compile(f"([{COMBINING_MARKS}])\\1+")
+# Two tone marks on one consonant, one of them mai tho: a font whose ู reads as ้ (`ผ้้`
+# for `ผู้`, `อย่้` for `อยู่`), or a doubled mai tho typed by mistake.
+_TONE_STACK = re.compile(f"(?<=[{CONSONANTS}])(?:\u0e49[\u0e48-\u0e4b]|[\u0e48-\u0e4b]\u0e49)")
+MAI_THO = "\u0e49"
+SARA_UU = "\u0e39"
 # Two sara e typed for sara ae (เเ for แ): no Thai word has two sara e in a row.
 _DOUBLE_SARA_E = re.compile("\u0e40\u0e40(?=[\u0e01-\u0e2e])")
 # A space before a combining mark or before ะ า ำ ๅ, which never start a syllable.
@@ -155,10 +168,13 @@ _LOST_AM_MIN_CONSONANTS = 200
 _CLAUSE_WORD = re.compile(f"(?:(?<=ตาม)|(?<![{THAI_LETTERS}]))ขอ(?=[ \t]*{_DIGIT})")
 # A Thai word broken at the end of a line: the line ends in Thai letters (pypdf may add
 # trailing spaces) and the next line starts at column 0 with a consonant or leading vowel.
+# Both patterns match whole runs only (the lookbehind), which keeps the search linear.
 _LINE_BREAK_IN_WORD = re.compile(
-    f"([{THAI_LETTERS}]+)([ \t]*\n)([{CONSONANTS}{LEADING_VOWELS}][{THAI_LETTERS}]*)"
+    f"(?<![{THAI_LETTERS}])([{THAI_LETTERS}]+)([ \t]*\n)([{CONSONANTS}{LEADING_VOWELS}][{THAI_LETTERS}]*)"
 )
-_SPACE_IN_WORD = re.compile(f"([{THAI_LETTERS}]+)( )([{CONSONANTS}{LEADING_VOWELS}][{THAI_LETTERS}]*)")
+_SPACE_IN_WORD = re.compile(
+    f"(?<![{THAI_LETTERS}])([{THAI_LETTERS}]+)( )([{CONSONANTS}{LEADING_VOWELS}][{THAI_LETTERS}]*)"
+)
 # Characters either side of a break that the join check segments: enough for the longest
 # compound in the dictionary to cross the break.
 _JOIN_WINDOW = 24
@@ -178,10 +194,11 @@ _WORD = 1 << 20
 
 
 class PageFaults(NamedTuple):
-    """Systematic faults detected on a page, which make the matching guesses cheaper."""
+    """Systematic faults detected on a page, which allow the matching guesses."""
 
     marks_lost: bool  # upper marks drawn with private-use glyphs were dropped
     am_lost: bool  # every ำ lost its nikhahit and reads as า
+    uu_as_mai_tho: bool = False  # the font's ู reads as ้ (found in the whole text)
 
 
 _INTACT = PageFaults(marks_lost=False, am_lost=False)
@@ -215,6 +232,15 @@ class _Report:
         logger.debug("corrected %r to %r (%s)", original, fixed, reason)
         self.warnings.append({"code": "corrected_text", "message": message, "field": None})
 
+    def control_glyph(self, control: str, glyph: str, count: int) -> None:
+        name = f"U+{ord(control):04X}"
+        logger.info("control character %s read as %r (%s times)", name, glyph, count)
+        message = (
+            f'ในไฟล์นี้ตัวอักษร "{glyph}" อ่านออกมาเป็นอักขระควบคุมรหัส {name} จำนวน {count} ตัว '
+            f'ระบบแทนที่ด้วย "{glyph}" ทั้งหมดโดยเทียบกับพจนานุกรม โปรดตรวจทาน'
+        )
+        self.warnings.append({"code": "corrected_text", "message": message, "field": None})
+
     def unmapped_glyph(self, codepoint: str, count: int) -> None:
         name = f"U+{ord(codepoint):04X}"
         logger.warning("unmapped private-use glyph %s (%s times) kept in the text", name, count)
@@ -233,9 +259,11 @@ def repair_text(text: str) -> tuple[str, list[dict]]:
     """
     report = _Report()
     text = _map_private_use(text, report)
-    text = _fix_marks(text, report)
+    if _CONTROL_IN_WORD.search(text):
+        text = _guess_control_glyphs(text, report)
+    text, uu_as_mai_tho = _fix_marks(text, report)
     pages = _remove_page_furniture(text.split("\f"))
-    faults = _page_faults(pages)
+    faults = [page_faults._replace(uu_as_mai_tho=uu_as_mai_tho) for page_faults in _page_faults(pages)]
     pages = [_repair_guesses(page, page_faults, report) for page, page_faults in zip(pages, faults)]
     return "\f".join(pages), report.warnings
 
@@ -255,23 +283,90 @@ def _map_private_use(text: str, report: _Report) -> str:
     return text
 
 
+def _guess_control_glyphs(text: str, report: _Report) -> str:
+    """Replace each control character inside Thai words by the Thai character that makes the
+    most of its words dictionary words, or keep it and report it as unmapped.
+
+    A replacement needs at least 3 occurrences, at least a third of up to 40 sampled runs
+    fully made of dictionary words, and twice as many such runs as the next candidate.
+    """
+    counts: dict[str, int] = {}
+    for match in _CONTROL_IN_WORD.finditer(text):
+        counts[match.group()] = counts.get(match.group(), 0) + 1
+    for control, count in counts.items():
+        runs = [match.group() for match in _CONTROL_RUN.finditer(text) if control in match.group()]
+        runs = runs[:_CONTROL_SAMPLE_RUNS]
+        scores = sorted(
+            ((sum(_covered_by_words(_compose(run.replace(control, glyph))) for run in runs), glyph)
+             for glyph in _GLYPH_CANDIDATES),
+            reverse=True,
+        )
+        (best, glyph), (second, _) = scores[0], scores[1]
+        if count >= _CONTROL_MIN_COUNT and best * 3 >= len(runs) and best >= 2 * second:
+            text = text.replace(control, glyph)
+            report.control_glyph(control, glyph, count)
+        else:
+            report.unmapped_glyph(control, count)
+    return text
+
+
+def _compose(run: str) -> str:
+    """Return `run` in NFC with ำ composed, as `_fix_marks` would leave it."""
+    run = unicodedata.normalize("NFC", run)
+    return _AM_WITH_EXTRA_AA.sub(SARA_AM, _SPLIT_AM.sub(lambda m: m.group(1) + SARA_AM, run))
+
+
 # --- Step 2 -------------------------------------------------------------------------------
 
 
-def _fix_marks(text: str, report: _Report) -> str:
-    """Apply the deterministic cluster fixes; only a doubled mark is reported."""
+def _fix_marks(text: str, report: _Report) -> tuple[str, bool]:
+    """Apply the cluster fixes and return the text and whether its ู reads as ้.
+
+    Only a doubled mark and a stacked tone mark read as ู are reported.
+    """
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     text = _SPLIT_AM.sub(lambda m: m.group(1) + SARA_AM, text)
     text = _AM_BEFORE_TONE.sub(lambda m: m.group(1) + SARA_AM, text)
     text = _AM_WITH_EXTRA_AA.sub(SARA_AM, text)
     text = _TONE_BEFORE_VOWEL.sub(r"\2\1", text)
+    uu_as_mai_tho = False
+    if _TONE_STACK.search(text):
+        text, uu_as_mai_tho = _resolve_tone_stacks(text, report)
     if _DOUBLED_MARK.search(text):
         text = _remove_doubled_marks(text, report)
     text = _DOUBLE_SARA_E.sub("\u0e41", text)
     text = _SPACE_BEFORE_MARK.sub("", text)
     text = _SPACE_AFTER_LEADING_VOWEL.sub("", text)
-    return text
+    return text, uu_as_mai_tho
+
+
+def _resolve_tone_stacks(text: str, report: _Report) -> tuple[str, bool]:
+    """Read each stack of two tone marks with ้ as ู plus a tone mark where that segments
+    into fewer unknown clusters or words; return the text and whether any stack was read so.
+    """
+    found = False
+
+    def fix_run(match: re.Match) -> str:
+        nonlocal found
+        run = match.group()
+        stack = _TONE_STACK.search(run)
+        if stack is None:
+            return run
+        pair = stack.group()
+        tone = pair[1] if pair[0] == MAI_THO else pair[0]
+        as_uu = unicodedata.normalize("NFC", run[: stack.start()] + SARA_UU + tone + run[stack.end() :])
+        as_typo = run[: stack.start()] + _DOUBLED_MARK.sub(r"\1", pair) + run[stack.end() :]
+        uu_cost, uu_tokens = _segment(as_uu, _INTACT)
+        if uu_cost >= _segment(as_typo, _INTACT)[0]:
+            return run
+        found = True
+        for start, end, _word, _edits in uu_tokens:
+            if start <= stack.start() < end:
+                report.corrected(run[start:end], as_uu[start:end], "marks")
+        return fix_run(_THAI_RUN.match(as_uu)) if _TONE_STACK.search(as_uu) else as_uu
+
+    return _THAI_RUN.sub(fix_run, text), found
 
 
 def _remove_doubled_marks(text: str, report: _Report) -> str:
@@ -410,6 +505,8 @@ def _repair_guesses(page: str, faults: PageFaults, report: _Report) -> str:
             return match.group()
         return _repair_run(match.group(), faults, report)
 
+    if faults.uu_as_mai_tho:
+        page = _THAI_RUN.sub(lambda match: _restore_uu(match.group(), faults, report), page)
     page = _THAI_RUN.sub(fix_run, page)
     if faults.marks_lost:
         page = _repair_clause_word(page, report)
@@ -424,9 +521,35 @@ def _join_all(pattern: re.Pattern, page: str, faults: PageFaults, report: _Repor
     position = 0
     while match := pattern.search(page, position):
         replacement = _join(match, faults, report, reason)
-        page = page[: match.start()] + replacement + page[match.end() :]
-        position = max(match.start() + 1, match.start() + len(replacement) - len(match.group(3)))
+        if replacement == match.group():
+            position = match.start(3)
+        else:
+            # The joined run may end at the next break: search it again from its start.
+            page = page[: match.start()] + replacement + page[match.end() :]
+            position = match.start()
     return page
+
+
+def _restore_uu(run: str, faults: PageFaults, report: _Report) -> str:
+    """Read a ้ of `run` as ู where the dictionary confirms it (`ข้อม้ล` for `ข้อมูล`).
+
+    Used only in a text whose font is known to read ู as ้ (`_resolve_tone_stacks`).
+    """
+    if MAI_THO not in run or _covered_by_words(run):
+        return run
+    cost, _ = _segment(run, faults)
+    for index, char in enumerate(run):
+        if char != MAI_THO:
+            continue
+        candidate = unicodedata.normalize("NFC", run[:index] + SARA_UU + run[index + 1 :])
+        candidate_cost, tokens = _segment(candidate, faults)
+        if candidate_cost >= cost:
+            continue
+        for start, end, _word, _edits in tokens:
+            if start <= index < end:
+                report.corrected(run[start:end], candidate[start:end], "marks")
+        run, cost = candidate, candidate_cost
+    return run
 
 
 def _is_abbreviation(match: re.Match) -> bool:
@@ -476,6 +599,8 @@ def _join(match: re.Match, faults: PageFaults, report: _Report, reason: str) -> 
     # word cut at the far end of a window costs the same joined or apart.
     tail = left[_cluster_start(left, len(left) - _JOIN_WINDOW) :]
     head = right[: _cluster_end(right, _JOIN_WINDOW)]
+    if not _has_crossing_word(tail, head, faults):
+        return match.group()
     tail_cost, tail_tokens = _segment(tail, faults)
     head_cost, head_tokens = _segment(head, faults)
     joined = tail + head
@@ -504,6 +629,28 @@ def _join(match: re.Match, faults: PageFaults, report: _Report, reason: str) -> 
     )
     cut = len(left) - len(tail)
     return left[: cut + start] + word + right[end - boundary :]
+
+
+def _has_crossing_word(tail: str, head: str, faults: PageFaults) -> bool:
+    """Return True when some dictionary word starts in `tail` and ends in `head`.
+
+    A cheap test before the three segmentations of `_join`: most breaks have no such word.
+    """
+    _, prefixes = _skeleton_index()
+    joined = tail + head
+    skeleton = joined.translate(_SKELETON_TABLE)
+    bases = [i for i, char in enumerate(joined) if char not in _LOSSABLE_SET]
+    bases.append(len(joined))
+    boundary = len(tail.translate(_SKELETON_TABLE))
+    for start in range(boundary):
+        for end in range(start + 1, len(skeleton) + 1):
+            is_skeleton = prefixes.get(skeleton[start:end])
+            if is_skeleton is None:
+                break
+            if is_skeleton and end > boundary:
+                if _match_word(joined[bases[start] : bases[end]], skeleton[start:end], faults):
+                    return True
+    return False
 
 
 def _cluster_start(text: str, index: int) -> int:
@@ -653,8 +800,7 @@ def _match_word(span: str, skeleton: str, faults: PageFaults) -> tuple[str, int]
     """Return the dictionary word for `span` and the number of mark edits, or None.
 
     The span itself wins when it is a word. Otherwise the candidates sharing its skeleton
-    are ranked by edits; a tie goes to a domain word, then to the word more frequent in the
-    Thai National Corpus, and stays unresolved (None) when the counts are equal.
+    are ranked by edits; ties go to `_break_tie`.
     """
     if vocab.is_word(span):
         return span, 0
@@ -670,17 +816,21 @@ def _match_word(span: str, skeleton: str, faults: PageFaults) -> tuple[str, int]
         return None
     fewest = min(edits for edits, _ in scored)
     tied = [word for edits, word in scored if edits == fewest]
-    word = tied[0] if len(tied) == 1 else _break_tie(tied)
+    word = tied[0] if len(tied) == 1 else _break_tie(tied, faults)
     return None if word is None else (word, fewest)
 
 
-def _break_tie(words: list[str]) -> str | None:
+def _break_tie(words: list[str], faults: PageFaults) -> str | None:
+    """Return the only domain word among tied candidates; on a page with systematic faults
+    the word clearly more frequent in the Thai National Corpus (`ไม่` over `ไม้`); else None."""
     domain = [word for word in words if vocab.is_domain_word(word)]
     if len(domain) == 1:
         return domain[0]
+    if not (faults.marks_lost or faults.am_lost):
+        return None
     frequencies = vocab.word_frequencies()
     ranked = sorted(words, key=lambda word: frequencies.get(word, 0), reverse=True)
-    if frequencies.get(ranked[0], 0) > frequencies.get(ranked[1], 0):
+    if frequencies.get(ranked[0], 0) > 2 * frequencies.get(ranked[1], 0):
         return ranked[0]
     return None
 

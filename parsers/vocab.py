@@ -41,7 +41,7 @@ def thai_dictionary() -> frozenset[str]:
 def word_frequencies() -> dict[str, int]:
     """Return word counts of the Thai National Corpus (shipped with pythainlp).
 
-    Loading takes about 0.2 s, so callers use it only to break ties between candidates.
+    Loading takes about half a second, so callers use it only to break rare ties.
     """
     from pythainlp.corpus import tnc
 
