@@ -78,7 +78,7 @@ def test_run_parse_unreadable_file_fails_job(session, store, users, data, code):
     assert count(session, Letter) == 0
 
 
-def test_run_parse_refuses_finished_job(session, store, users):
+def test_run_parse_rejects_finished_job(session, store, users):
     ingested = ingest_sample(session, store, users["clerk"])
     operations.run_parse(session, store, ingested.job.id, max_bytes=MAX_BYTES)
     letters_before = count(session, Letter)

@@ -1,4 +1,4 @@
-"""Original files: stored once by hash, read-only, and uploads that are refused change nothing."""
+"""Original files: stored once by hash, read-only, and rejected uploads change nothing."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_ingest_keeps_only_base_name(session, store, users):
     [(b"", "empty_file"), (b"%PDF-1.7\n" + b"0" * MAX_BYTES, "file_too_large")],
     ids=["empty", "too-large"],
 )
-def test_ingest_refused_upload_changes_nothing(session, store, users, data, code):
+def test_ingest_rejected_upload_changes_nothing(session, store, users, data, code):
     with pytest.raises(UploadRejected) as raised:
         operations.ingest_upload(session, store, data, "หนังสือ.pdf", users["clerk"], MAX_BYTES)
     assert raised.value.code == code

@@ -72,7 +72,7 @@ def test_sign_in_shows_user_and_office(client):
     assert "สำนักงานส่งเสริมการปกครองท้องถิ่นอำเภอแม่สาย" in page
 
 
-def test_post_without_csrf_token_refused(client):
+def test_post_without_csrf_token_rejected(client):
     sign_in(client)
     response = client.post("/upload", data={"files": [(io.BytesIO(b"x"), "a.txt")]}, content_type="multipart/form-data")
     assert response.status_code == 400
@@ -107,7 +107,7 @@ def test_original_file_served_unchanged(app, client):
     ],
     ids=["empty", "too-large"],
 )
-def test_refused_upload_shows_thai_message_and_code(client, name, content, code):
+def test_rejected_upload_shows_thai_message_and_code(client, name, content, code):
     sign_in(client)
     response = upload(client, (name, content))
     page = response.get_data(as_text=True)
@@ -199,7 +199,7 @@ def test_correction_form_changes_shown_value(app, client, stored_letter):
     assert count(app, FieldCorrection) == 1
 
 
-def test_correction_by_officer_refused_on_page(app, client, stored_letter):
+def test_correction_by_officer_rejected_on_page(app, client, stored_letter):
     sign_in(client, username="anucha")
     page = client.get(f"/documents/{stored_letter.document_id}").get_data(as_text=True)
     assert "บันทึกการแก้ไข" not in page

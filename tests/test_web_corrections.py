@@ -1,4 +1,4 @@
-"""correct_field: the clerk's correction is shown, the parsed value is kept, refusals change nothing."""
+"""correct_field: the clerk's correction is shown, the parsed value is kept, rejections change nothing."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def test_clerk_of_other_office_may_not_correct(session, users, stored_letter):
     ],
     ids=["unknown-urgency", "date-not-iso", "blank-subject", "deadlines-not-list", "signatory-unknown-key"],
 )
-def test_value_of_wrong_shape_refused(session, users, stored_letter, name, value):
+def test_value_of_wrong_shape_rejected(session, users, stored_letter, name, value):
     target = field_named(stored_letter, name)
     before = target.value
     with pytest.raises(InvalidValue):
@@ -101,7 +101,7 @@ def test_value_of_wrong_shape_refused(session, users, stored_letter, name, value
     assert_unchanged(session, stored_letter, name, before)
 
 
-def test_unchanged_value_refused(session, users, stored_letter):
+def test_unchanged_value_rejected(session, users, stored_letter):
     issuer = field_named(stored_letter, "issuer")
     with pytest.raises(InvalidValue) as raised:
         operations.correct_field(session, users["clerk"], issuer.id, "ศาลากลางจังหวัดเชียงราย")
@@ -141,7 +141,7 @@ def test_form_input_read_into_contract_shape(name, form, expected):
     ("name", "text"),
     [("date", "31 กุมภาพันธ์ 2568"), ("doc_number", "หนังสือจังหวัด"), ("references", "[ไม่ใช่ JSON")],
 )
-def test_unreadable_form_input_refused(name, text):
+def test_unreadable_form_input_rejected(name, text):
     with pytest.raises(InvalidValue):
         fields.value_from_form(name, {"value": text})
 

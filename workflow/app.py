@@ -96,7 +96,7 @@ def wants_json() -> bool:
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(WorkflowError)
     def _workflow_error(error: WorkflowError):
-        log.info("request %s %s refused: %s", request.method, request.path, error.message_en)
+        log.info("request %s %s rejected: %s", request.method, request.path, error.message_en)
         if wants_json():
             return {"error": {"code": error.code, "message": error.message_th}}, error.http_status
         return render_template("error.html", error=error), error.http_status

@@ -101,7 +101,7 @@ def ingest_paths(paths: Iterable[str | os.PathLike], app: Flask | None = None) -
     """Ingest files, and every file under folders, then run each new parse job here to the end.
 
     Returns one object per file, in order: the parse result of the contract with `path`
-    added, or `{"path", "file", "error": {"code", "message"}}` for a file that was refused.
+    added, or `{"path", "file", "error": {"code", "message"}}` for a file that was rejected.
     A missing path raises FileNotFoundError before anything is ingested.
     """
     app = _app(app)

@@ -341,8 +341,8 @@ def display_lines(name: str, value: Any) -> list[str]:
         for key, label in spec.keys.items():
             part = value.get(key)
             if part:
-                shown = CAPACITY.get(part, part) if key == "capacity" else part
-                lines.append(f"{label}: {shown}")
+                text = CAPACITY.get(part, part) if key == "capacity" else part
+                lines.append(f"{label}: {text}")
         return lines
     if spec.kind == KIND_LIST:
         return [_describe_item(name, item) for item in value]

@@ -1,7 +1,7 @@
 """Business rules. Views, jobs and the command line all call these functions.
 
 Each operation runs in one transaction: it commits when it succeeds and rolls back
-everything when it raises, so a refused request leaves the database as it was.
+everything when it raises, so a rejected request leaves the database as it was.
 """
 
 from __future__ import annotations
@@ -249,8 +249,9 @@ def run_parse(
 
     Page progress is committed as it comes, so that a page can poll it. A file that cannot
     be read (parsers.errors.InputError) ends the job as failed with the parser's code and
-    messages; any other exception does the same with code `parse_failed` and is re-raised.
-    Raises NotFound for an unknown job and JobStateError for a job that is not queued.
+    messages. Any other exception also ends the job as failed, with code `parse_failed`,
+    and is re-raised. Raises NotFound for an unknown job and JobStateError for a job that
+    is not queued.
     """
     job = _start_job(session, job_id)
     document = job.document
@@ -293,8 +294,8 @@ def correct_field(session: Session, user: User, field_id: int, new_value: Any) -
     """Record a clerk's correction of one field; the corrected value is the one shown from now on.
 
     Keeps who corrected, when, the parsed value, the value shown before and the new value.
-    Raises NotFound for an unknown field, PermissionDenied for a role that may not correct
-    or a user of another organization than the one that received the document, and
+    Raises NotFound for an unknown field. Raises PermissionDenied for a role that may not
+    correct, and for a user outside the organization that received the document. Raises
     InvalidValue for a value that does not fit the field or does not change it.
     """
     with transaction(session):

@@ -1,4 +1,4 @@
-"""Cut a letter's text into pieces at span boundaries, so each piece knows which fields cover it."""
+"""Cut a letter's text into pieces at span boundaries, each with the names of the spans that cover it."""
 
 from __future__ import annotations
 
