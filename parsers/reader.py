@@ -274,7 +274,7 @@ class _ScanReader:
         if self._renderer is None:
             self._renderer = PdfRenderer(self._data)
         try:
-            result = ocr.ocr_page(self._renderer.render(number - 1), number, self._settings)
+            result = ocr.ocr_page(self._renderer.render(number - 1, self._settings.dpi), number, self._settings)
         except ocr.OcrUnavailable as exc:
             self._available = False
             self.file_warnings.append(ocr.unavailable_warning(str(exc)))

@@ -5,6 +5,7 @@ text with the boxes of every line and the warnings the clerk needs to see.
 """
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import time
@@ -12,9 +13,11 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from parsers.ocr.clean import clean_page
+from parsers.ocr.clean import clean_page, ink_mask
+from parsers.ocr.digits import shipped_recognizer
 from parsers.ocr.engine import EngineSettings, OcrFailed, OcrTimeout, OcrUnavailable, check_engine, recognize
 from parsers.ocr.images import OCR_DPI, PageImage
+from parsers.ocr.fields import FieldReader
 from parsers.ocr.layout import TextLine, page_text, split_regions
 
 __all__ = [
@@ -35,14 +38,19 @@ class OcrSettings:
     languages: str = "tha"
     page_segmentation: int = 3
     page_timeout_seconds: float = DEFAULT_PAGE_TIMEOUT
+    # Resolution PDF pages are rendered at for OCR.
+    dpi: int = OCR_DPI
     clean: bool = True
     fix_digits: bool = True
 
     @classmethod
     def from_environment(cls) -> "OcrSettings":
-        """Return settings from SARABAN_TESSERACT (command), SARABAN_OCR_LANGUAGES and SARABAN_OCR_PAGE_TIMEOUT (seconds)."""
+        """Return settings from SARABAN_TESSERACT (command), SARABAN_OCR_LANGUAGES,
+        SARABAN_OCR_PAGE_TIMEOUT (seconds) and SARABAN_OCR_DPI (render resolution)."""
         timeout = os.environ.get("SARABAN_OCR_PAGE_TIMEOUT")
+        dpi = os.environ.get("SARABAN_OCR_DPI")
         return cls(
+            dpi=int(dpi) if dpi else OCR_DPI,
             command=os.environ.get("SARABAN_TESSERACT", "tesseract"),
             languages=os.environ.get("SARABAN_OCR_LANGUAGES", "tha"),
             page_timeout_seconds=float(timeout) if timeout else DEFAULT_PAGE_TIMEOUT,
@@ -93,7 +101,9 @@ def ocr_page(page: PageImage, page_number: int, settings: OcrSettings) -> PageOc
     offset = (0, 0)
     if settings.clean:
         cleaned = clean_page(image, dpi=page.dpi)
-        image, offset = cleaned.image, cleaned.offset
+        image, offset, ink = cleaned.image, cleaned.offset, cleaned.ink
+    else:
+        ink = ink_mask(image)
     try:
         raw_lines = recognize(image, settings.engine())
     except OcrTimeout as exc:
@@ -105,13 +115,22 @@ def ocr_page(page: PageImage, page_number: int, settings: OcrSettings) -> PageOc
         return PageOcr(text="", lines=[], image_size=size, warnings=[_failed_warning(page_number)],
                        seconds=time.monotonic() - started)
     lines = split_regions(raw_lines)
-    _shift_boxes(lines, offset)
+    fields = FieldReader(
+        ink,
+        shipped_recognizer() if settings.fix_digits else None,
+        page_number,
+        image_size=size,
+        current_year_be=datetime.date.today().year + 543,
+    )
+    fields.read(lines)
+    _shift_boxes(lines, fields.warnings, offset)
     seconds = time.monotonic() - started
-    log.info("page %s read by OCR in %.2f s: %d lines", page_number, seconds, len(lines))
-    return PageOcr(text=page_text(lines), lines=lines, image_size=size, seconds=seconds)
+    log.info("page %s read by OCR in %.2f s: %d lines, %d warnings", page_number, seconds, len(lines),
+             len(fields.warnings))
+    return PageOcr(text=page_text(lines), lines=lines, image_size=size, warnings=fields.warnings, seconds=seconds)
 
 
-def _shift_boxes(lines: list[TextLine], offset: tuple[int, int]) -> None:
+def _shift_boxes(lines: list[TextLine], warnings: list[dict], offset: tuple[int, int]) -> None:
     """Move boxes from the cropped image back to the page image's pixels.
 
     NOTE: a deskewed page is rotated about its centre before cropping, and boxes are
@@ -122,8 +141,12 @@ def _shift_boxes(lines: list[TextLine], offset: tuple[int, int]) -> None:
     dx, dy = offset
     if not dx and not dy:
         return
+    for warning in warnings:
+        if warning.get("box"):
+            warning["box"] = list(_shift(warning["box"], dx, dy))
     for line in lines:
         line.box = _shift(line.box, dx, dy)
+        line.char_boxes = [None if b is None else _shift(b, dx, dy) for b in line.char_boxes]
         for word in line.words:
             word.box = _shift(word.box, dx, dy)
             for char in word.chars:

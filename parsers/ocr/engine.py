@@ -108,6 +108,8 @@ def recognize(image: Image.Image, settings: EngineSettings) -> list[Line]:
             "-l", settings.languages,
             "--psm", str(settings.page_segmentation),
             "-c", "hocr_char_boxes=1",
+            # Paragraph detection is not needed and costs about 0.2 s of CPU a page.
+            "-c", "paragraph_text_based=0",
             "hocr", "txt",
         ]
         completed = _run(command, _encode(image), settings)

@@ -38,6 +38,10 @@ class PdfRenderer:
     def __init__(self, data: bytes):
         self._document = pypdfium2.PdfDocument(data)
 
+    @property
+    def page_count(self) -> int:
+        return len(self._document)
+
     def render(self, index: int, dpi: int = OCR_DPI) -> PageImage:
         """Return page `index` (0-based) rendered in grey at `dpi`."""
         page = self._document[index]

@@ -30,11 +30,16 @@ _COLUMN_GAP = 3.0
 
 @dataclass
 class TextLine:
-    """One line of recognized text and its words, boxes in page pixels."""
+    """One line of recognized text and its words, boxes in page pixels.
+
+    `char_boxes` has one entry per character of `text`: the box Tesseract gave the
+    character, or None for a space.
+    """
 
     text: str
     box: Box
     words: list[Word]
+    char_boxes: list[Box | None]
 
 
 def join_sara_am(text: str) -> str:
@@ -44,11 +49,30 @@ def join_sara_am(text: str) -> str:
 
 
 def split_regions(lines: list[Line]) -> list[TextLine]:
-    """Return the lines cut at column gaps, in Tesseract's line order and left to right within a line."""
+    """Return the lines cut at column gaps, without noise, in reading order."""
     pieces: list[TextLine] = []
     for line in lines:
         pieces.extend(piece for piece in _split_line(line) if not is_noise(piece))
-    return pieces
+    return _reading_order(pieces)
+
+
+def _reading_order(pieces: list[TextLine]) -> list[TextLine]:
+    """Return `pieces` top to bottom, and left to right among pieces on the same row.
+
+    Tesseract may return the issuer block at the right before the number at the left;
+    a letter has no text columns, so the page order is the order of rows.
+    """
+    rows: list[list[TextLine]] = []
+    for piece in sorted(pieces, key=lambda p: (p.box[1] + p.box[3]) / 2):
+        centre = (piece.box[1] + piece.box[3]) / 2
+        if rows:
+            last = rows[-1][0]
+            last_centre = (last.box[1] + last.box[3]) / 2
+            if abs(centre - last_centre) < (last.box[3] - last.box[1]) / 2:
+                rows[-1].append(piece)
+                continue
+        rows.append([piece])
+    return [piece for row in rows for piece in sorted(row, key=lambda p: p.box[0])]
 
 
 def is_noise(line: TextLine) -> bool:
@@ -86,15 +110,43 @@ def _letter_height(line: Line) -> float:
 
 
 def _text_line(words: list[Word]) -> TextLine:
-    parts = []
+    pairs: list[tuple[str, Box | None]] = []
     for index, word in enumerate(words):
         if index and word.space_before:
-            parts.append(" ")
-        parts.append(word.text)
+            pairs.append((" ", None))
+        if word.chars:
+            pairs.extend((c.text, c.box) for c in word.chars for _ in c.text)
+        else:
+            pairs.extend((ch, word.box) for ch in word.text)
+    pairs = join_sara_am_pairs(pairs)
     box = (
         min(w.box[0] for w in words),
         min(w.box[1] for w in words),
         max(w.box[2] for w in words),
         max(w.box[3] for w in words),
     )
-    return TextLine(text=join_sara_am("".join(parts)), box=box, words=words)
+    return TextLine(text="".join(ch for ch, _ in pairs), box=box, words=words, char_boxes=[b for _, b in pairs])
+
+
+def join_sara_am_pairs(pairs: list[tuple[str, Box | None]]) -> list[tuple[str, Box | None]]:
+    """Apply `join_sara_am` to characters that carry boxes, keeping one box per character."""
+    text = "".join(ch for ch, _ in pairs)
+    if "\u0e4d" not in text:
+        return pairs
+    result: list[tuple[str, Box | None]] = []
+    index = 0
+    while index < len(pairs):
+        ch = pairs[index][0]
+        ahead = text[index:index + 3]
+        match = _SPLIT_SARA_AM.match(ahead) or _TONE_BEFORE_NIKHAHIT.match(ahead)
+        if match:
+            tone = match.group(1) or ""
+            box = pairs[index + len(match.group(0)) - 1][1]
+            if tone:
+                result.append((tone, box))
+            result.append(("\u0e33", box))
+            index += len(match.group(0))
+            continue
+        result.append((ch, pairs[index][1]))
+        index += 1
+    return result

@@ -1,0 +1,145 @@
+"""Recognize single Thai and Arabic digits from a page's ink, with a small shipped network.
+
+Debian's Thai Tesseract model has no ๔ ๖ ๗ ๘ ๙ in its character set and misreads
+the Thai digits it has, so digits where a number or a date stands are read again by
+this recognizer. `scripts/train_digits.py` trains it on digits rendered from Thai
+fonts and writes `parsers/data/digits.npz`: a one-hidden-layer network (ReLU, then
+softmax) over a 24 x 24 normalized glyph.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+log = logging.getLogger(__name__)
+
+MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "digits.npz"
+GLYPH_SIZE = 24
+# The glyph's longer side is scaled to this, leaving a margin in the 24 x 24 square.
+_GLYPH_BOX = 20
+THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
+ARABIC_DIGITS = "0123456789"
+LABELS = ARABIC_DIGITS + THAI_DIGITS
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One glyph's most likely digit, its probability, and its box in the ink mask."""
+
+    digit: str
+    probability: float
+    box: tuple[int, int, int, int]
+
+
+def glyph_features(ink: np.ndarray) -> np.ndarray:
+    """Return the network input for one glyph: its ink cropped, scaled to fit 20 px and centred in 24 x 24.
+
+    `ink` is a boolean mask; the result is a float32 vector of GLYPH_SIZE squared values in [0, 1].
+    """
+    rows = np.flatnonzero(ink.any(axis=1))
+    columns = np.flatnonzero(ink.any(axis=0))
+    canvas = np.zeros((GLYPH_SIZE, GLYPH_SIZE), dtype=np.float32)
+    if rows.size == 0:
+        return canvas.ravel()
+    glyph = ink[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+    height, width = glyph.shape
+    scale = _GLYPH_BOX / max(height, width)
+    new_height = max(1, round(height * scale))
+    new_width = max(1, round(width * scale))
+    image = Image.fromarray(glyph.astype(np.float32), mode="F")
+    small = np.asarray(image.resize((new_width, new_height), Image.Resampling.BOX), dtype=np.float32)
+    top = (GLYPH_SIZE - new_height) // 2
+    left = (GLYPH_SIZE - new_width) // 2
+    canvas[top:top + new_height, left:left + new_width] = np.clip(small, 0.0, 1.0)
+    return canvas.ravel()
+
+
+class DigitRecognizer:
+    """The shipped digit network, loaded from an .npz file of plain arrays."""
+
+    def __init__(self, path: Path = MODEL_PATH):
+        with np.load(path, allow_pickle=False) as model:
+            self.hidden_weights = model["hidden_weights"]
+            self.hidden_bias = model["hidden_bias"]
+            self.output_weights = model["output_weights"]
+            self.output_bias = model["output_bias"]
+            self.labels = str(model["labels"])
+        if len(self.labels) != self.output_bias.shape[0]:
+            raise ValueError(f"{path}: {len(self.labels)} labels for {self.output_bias.shape[0]} outputs")
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """Return class probabilities for a batch of glyph feature rows."""
+        hidden = np.maximum(features @ self.hidden_weights + self.hidden_bias, 0.0)
+        scores = hidden @ self.output_weights + self.output_bias
+        scores -= scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def classify(self, glyphs: list[np.ndarray]) -> list[tuple[str, float]]:
+        """Return the most likely digit and its probability for each boolean glyph mask."""
+        if not glyphs:
+            return []
+        features = np.stack([glyph_features(g) for g in glyphs])
+        probabilities = self.probabilities(features)
+        best = probabilities.argmax(axis=1)
+        return [(self.labels[i], float(probabilities[row, i])) for row, i in enumerate(best)]
+
+    def read_region(self, ink: np.ndarray, box: tuple[int, int, int, int]) -> list[Reading]:
+        """Split the ink inside `box` into glyphs from left to right and read each as a digit.
+
+        Components that overlap horizontally are one glyph (a broken stroke), and
+        specks under a fifth of the region's height are ignored.
+        """
+        left, top, right, bottom = box
+        region = ink[max(0, top):bottom, max(0, left):right]
+        glyphs = split_glyphs(region)
+        readings = self.classify([g for g, _ in glyphs])
+        return [
+            Reading(digit=digit, probability=p, box=(left + x0, top + y0, left + x1, top + y1))
+            for (digit, p), (_, (x0, y0, x1, y1)) in zip(readings, glyphs)
+        ]
+
+
+def split_glyphs(region: np.ndarray) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
+    """Return the glyph masks of `region` from left to right, each with its box in the region."""
+    labels, count = ndimage.label(region, structure=np.ones((3, 3), dtype=bool))
+    if count == 0:
+        return []
+    spans = []
+    min_height = max(3, region.shape[0] // 5)
+    for index, found in enumerate(ndimage.find_objects(labels), start=1):
+        rows, columns = found
+        if rows.stop - rows.start < min_height and columns.stop - columns.start < min_height:
+            continue
+        spans.append([columns.start, columns.stop, rows.start, rows.stop, [index]])
+    spans.sort()
+    merged: list[list] = []
+    for span in spans:
+        if merged and span[0] < merged[-1][1] - 1:
+            last = merged[-1]
+            last[1] = max(last[1], span[1])
+            last[2] = min(last[2], span[2])
+            last[3] = max(last[3], span[3])
+            last[4] += span[4]
+        else:
+            merged.append(span)
+    result = []
+    for x0, x1, y0, y1, members in merged:
+        mask = np.isin(labels[y0:y1, x0:x1], members)
+        result.append((mask, (x0, y0, x1, y1)))
+    return result
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_recognizer() -> DigitRecognizer | None:
+    """Return the recognizer from parsers/data/digits.npz, or None when the file is missing."""
+    if not MODEL_PATH.exists():
+        log.warning("digit model %s not found; digits stay as Tesseract read them", MODEL_PATH)
+        return None
+    return DigitRecognizer(MODEL_PATH)

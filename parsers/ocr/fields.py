@@ -1,0 +1,288 @@
+"""Find the numbers and dates of a letter in OCR lines, read their digits again and check them.
+
+Where the layout says a number stands (the document number of the `ที่` line, the
+day and year of a date, the date of a `ลงวันที่` citation, a phone number), digits
+that Tesseract read with low confidence or as non-digits are read again from the ink
+by the shipped digit recognizer. Each date must be a real calendar date with a
+Buddhist-era year near the letter's own, and the document number must fit the number
+grammar; a value that fails, or that was handwritten or unclear, gets a
+`low_confidence` warning with the page and the pixel box of the value.
+"""
+from __future__ import annotations
+
+import calendar
+import logging
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from parsers.ocr.digits import ARABIC_DIGITS, THAI_DIGITS, DigitRecognizer
+from parsers.ocr.engine import Box
+from parsers.ocr.layout import TextLine
+
+log = logging.getLogger(__name__)
+
+# Thai vowel and tone marks above and below the line, which Tesseract often drops.
+_MARKS = re.compile("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
+MONTHS = ["มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม",
+          "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม"]
+_TO_ARABIC = str.maketrans(THAI_DIGITS, ARABIC_DIGITS)
+# Tesseract's confidence (0-100) at or above which a digit it read is kept as read.
+_TRUSTED_DIGIT = 90.0
+# Recognizer probability at or above which its reading of a glyph is used.
+_TRUSTED_GLYPH = 0.6
+# A letter's own date is Buddhist era 2500 (1957) or later and at most a year ahead of
+# the clock; a cited or deadline date lies within this many years of the letter's.
+_FIRST_LETTER_YEAR = 2500
+_CITED_YEARS = 30
+# Letter-part labels at the start of a line, and their skeletons without marks, so
+# that `เรือง` or `อางถง` read by OCR becomes the label again.
+_LABELS = ["เรื่อง", "เรียน", "อ้างถึง", "สิ่งที่ส่งมาด้วย", "ด่วนที่สุด", "ด่วนมาก", "ขอแสดงความนับถือ"]
+
+
+@dataclass
+class Span:
+    """Characters [start, end) of one line's text."""
+
+    line: TextLine
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return self.line.text[self.start:self.end]
+
+    @property
+    def box(self) -> Box | None:
+        boxes = [b for b in self.line.char_boxes[self.start:self.end] if b is not None]
+        if not boxes:
+            return None
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+    def confidences(self) -> list[float]:
+        """Return Tesseract's confidence for each character of the span that has a box."""
+        wanted = {b for b in self.line.char_boxes[self.start:self.end] if b is not None}
+        return [c.confidence for w in self.line.words for c in w.chars if c.box in wanted]
+
+
+def skeleton(text: str) -> str:
+    """Return `text` without vowel and tone marks above and below the line."""
+    return _MARKS.sub("", text)
+
+
+def _month_pattern() -> str:
+    # Each month is matched on its letters only, marks optional, with ต and ด interchangeable
+    # because OCR confuses them.
+    parts = []
+    for month in MONTHS:
+        letters = []
+        for ch in skeleton(month):
+            letters.append("[ตด]" if ch in "ตด" else re.escape(ch))
+            letters.append(_MARKS.pattern + "*")
+        parts.append("".join(letters))
+    return "|".join(f"(?:{p})" for p in parts)
+
+
+_MONTH = re.compile(_month_pattern())
+_DATE = re.compile(
+    r"(?P<day>\S{1,3})\s*(?P<month>" + _MONTH.pattern + r")\s*(?:พ\s*\.?\s*ศ\s*\.?\s*)?(?P<year>\S{2,5})"
+)
+_DOC_NUMBER = re.compile(
+    r"^\s*ที\S?\s*(?P<prefix>[ก-ฮ]{2})\s*\.?\s*(?P<office>[0-9๐-๙][0-9๐-๙.]*)\s*/\s*"
+    r"(?P<circular>ว\s*\.?)?\s*(?P<serial>\S.*)$"
+)
+_CITED_DATE = re.compile(r"ลง\s*ว" + _MARKS.pattern + r"*น\s*ท" + _MARKS.pattern + r"*\s*")
+
+
+def month_number(text: str) -> int | None:
+    """Return 1-12 for a month name read by OCR, or None."""
+    bare = skeleton(text).replace("ด", "ต")
+    for number, month in enumerate(MONTHS, start=1):
+        if skeleton(month).replace("ด", "ต") == bare:
+            return number
+    return None
+
+
+def is_real_date(day: int, month: int, year_be: int) -> bool:
+    """Tell whether day/month/Buddhist-era year is a date on the calendar."""
+    year = year_be - 543
+    if not 1 <= month <= 12 or year < 1:
+        return False
+    return 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+def check_letter_date(day: int, month: int, year_be: int, current_year_be: int) -> str | None:
+    """Return why a letter's own date is implausible, in Thai, or None when it is plausible."""
+    if not is_real_date(day, month, year_be):
+        return f"วันที่ {day} เดือน {month} พ.ศ. {year_be} ไม่มีอยู่จริงในปฏิทิน"
+    if not _FIRST_LETTER_YEAR <= year_be <= current_year_be + 1:
+        return f"ปี พ.ศ. {year_be} ไม่น่าใช่ปีของหนังสือ"
+    return None
+
+
+def check_cited_date(day: int, month: int, year_be: int, letter_year_be: int | None) -> str | None:
+    """Return why a date cited in a letter is implausible, in Thai, or None when it is plausible."""
+    if not is_real_date(day, month, year_be):
+        return f"วันที่ {day} เดือน {month} พ.ศ. {year_be} ไม่มีอยู่จริงในปฏิทิน"
+    if letter_year_be and abs(year_be - letter_year_be) > _CITED_YEARS:
+        return f"ปี พ.ศ. {year_be} ห่างจากปีของหนังสือ (พ.ศ. {letter_year_be}) เกิน {_CITED_YEARS} ปี"
+    return None
+
+
+def repair_labels(line: TextLine) -> None:
+    """Restore a letter-part label at the start of `line` that OCR read without its marks."""
+    head = line.text.split(" ", 1)[0]
+    for label in _LABELS:
+        if head != label and len(head) <= len(label) + 1 and skeleton(head) == skeleton(label):
+            _replace(line, 0, len(head), label)
+            return
+    match = _DOC_NUMBER.match(line.text)
+    if match and not line.text.lstrip().startswith("ที่ "):
+        start = len(line.text) - len(line.text.lstrip())
+        _replace(line, start, line.text.index(match.group("prefix")), "ที่ ")
+
+
+def _replace(line: TextLine, start: int, end: int, text: str) -> None:
+    """Replace characters [start, end) of `line` by `text`, spreading their boxes over it."""
+    boxes = [b for b in line.char_boxes[start:end] if b is not None]
+    box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+           max(b[3] for b in boxes)) if boxes else None
+    line.text = line.text[:start] + text + line.text[end:]
+    line.char_boxes[start:end] = [None if ch == " " else box for ch in text]
+
+
+class FieldReader:
+    """Reads again and checks the numbers and dates on one page's lines."""
+
+    def __init__(self, ink: np.ndarray, recognizer: DigitRecognizer | None, page_number: int,
+                 image_size: tuple[int, int], current_year_be: int):
+        self.ink = ink
+        self.recognizer = recognizer
+        self.page_number = page_number
+        self.image_size = image_size
+        self.current_year_be = current_year_be
+        self.warnings: list[dict] = []
+        self.letter_year_be: int | None = None
+
+    def read(self, lines: list[TextLine]) -> None:
+        """Fix digits in `lines` in place and collect warnings; boxes must be in `ink`'s pixels."""
+        for line in lines:
+            repair_labels(line)
+        header = lines[: max(8, len(lines) // 4)]
+        for line in header:
+            if self._read_doc_number(line):
+                break
+        for line in header:
+            if self._read_letter_date(line):
+                break
+        for line in lines:
+            self._read_cited_dates(line)
+
+    def _read_doc_number(self, line: TextLine) -> bool:
+        match = _DOC_NUMBER.match(line.text)
+        if not match:
+            return False
+        serial = Span(line, match.start("serial"), match.end("serial"))
+        value, sure = self._read_digits(serial)
+        if not value or not value.translate(_TO_ARABIC).isdigit():
+            self._warn("doc_number", serial, "เลขที่หนังสือที่อ่านได้ไม่ตรงรูปแบบเลขที่หนังสือราชการ กรุณาตรวจกับภาพต้นฉบับ")
+        elif not sure:
+            self._warn("doc_number", serial,
+                       f"เลขที่หนังสือ \"{line.text.strip()}\" อ่านจากลายมือหรือภาพไม่ชัด กรุณาตรวจกับภาพต้นฉบับ")
+        return True
+
+    def _read_letter_date(self, line: TextLine) -> bool:
+        match = _DATE.search(line.text)
+        if not match or match.start() > 3 or line.text[:match.start()].strip():
+            return False
+        reading = self._read_date(line, match)
+        if reading is None:
+            return True
+        day, month, year, sure, span = reading
+        problem = check_letter_date(day, month, year, self.current_year_be)
+        if problem:
+            self._warn("date", span, f"วันที่ของหนังสือที่อ่านได้ไม่น่าถูกต้อง: {problem} กรุณาตรวจกับภาพต้นฉบับ")
+        elif not sure:
+            self._warn("date", span, "วันที่ของหนังสืออ่านจากลายมือหรือภาพไม่ชัด กรุณาตรวจกับภาพต้นฉบับ")
+        if is_real_date(day, month, year):
+            self.letter_year_be = year
+        return True
+
+    def _read_cited_dates(self, line: TextLine) -> None:
+        for label in list(_CITED_DATE.finditer(line.text)):
+            match = _DATE.match(line.text, label.end())
+            if not match:
+                continue
+            reading = self._read_date(line, match)
+            if reading is None:
+                continue
+            day, month, year, sure, span = reading
+            problem = check_cited_date(day, month, year, self.letter_year_be)
+            if problem:
+                self._warn("citation_date", span, f"วันที่ในหนังสือที่อ้างถึงอ่านได้ไม่น่าถูกต้อง: {problem}")
+            elif not sure:
+                self._warn("citation_date", span, "วันที่ในหนังสือที่อ้างถึงอ่านจากภาพไม่ชัด กรุณาตรวจกับภาพต้นฉบับ")
+
+    def _read_date(self, line: TextLine, match: re.Match) -> tuple[int, int, int, bool, Span] | None:
+        month = month_number(match.group("month"))
+        day_span = Span(line, match.start("day"), match.end("day"))
+        year_span = Span(line, match.start("year"), match.end("year"))
+        day_text, day_sure = self._read_digits(day_span)
+        # The year may be read after the day was replaced, so its span is found again.
+        shift = len(day_text) - (day_span.end - day_span.start)
+        year_span = Span(line, year_span.start + shift, year_span.end + shift)
+        year_text, year_sure = self._read_digits(year_span)
+        whole = Span(line, day_span.start, year_span.end)
+        if month is None or not day_text.translate(_TO_ARABIC).isdigit() or not year_text.translate(_TO_ARABIC).isdigit():
+            self._warn("date", whole, "อ่านวันที่จากภาพไม่ได้ครบ กรุณาตรวจกับภาพต้นฉบับ")
+            return None
+        year = int(year_text.translate(_TO_ARABIC))
+        if year < 100:
+            year += 2500
+        return int(day_text.translate(_TO_ARABIC)), month, year, day_sure and year_sure, whole
+
+    def _read_digits(self, span: Span) -> tuple[str, bool]:
+        """Return the digits of `span`, replacing its text in the line, and whether they are sure.
+
+        Arabic digits Tesseract read with high confidence are kept. Otherwise the recognizer
+        reads the ink inside the span's box; its reading replaces the text when every
+        glyph is clear, and is never sure, because such a value was handwritten or unclear.
+        """
+        text = span.text.strip()
+        confidences = span.confidences()
+        # Only Arabic digits are trusted: the Thai model misreads the Thai digits it has.
+        if text and all(ch in ARABIC_DIGITS for ch in text) and confidences and min(confidences) >= _TRUSTED_DIGIT:
+            return text, True
+        box = span.box
+        if self.recognizer is None or box is None:
+            return text, False
+        readings = self.recognizer.read_region(self.ink, _pad(box, self.ink.shape))
+        if not readings or min(r.probability for r in readings) < _TRUSTED_GLYPH:
+            log.debug("page %s: digits %r unclear: %s", self.page_number, text, readings)
+            return text, False
+        digits = "".join(r.digit for r in readings)
+        _replace(span.line, span.start, span.end, digits)
+        span.line.char_boxes[span.start:span.start + len(digits)] = [r.box for r in readings]
+        span.end = span.start + len(digits)
+        return digits, False
+
+    def _warn(self, field: str, span: Span, message: str) -> None:
+        box = span.box
+        self.warnings.append({
+            "code": "low_confidence",
+            "message": f"หน้า {self.page_number}: {message}",
+            "field": field,
+            "page": self.page_number,
+            "box": list(box) if box else None,
+            "image_size": list(self.image_size),
+            "text": span.text,
+        })
+
+
+def _pad(box: Box, shape: tuple[int, ...]) -> Box:
+    """Return `box` grown by a fifth of its height, so strokes outside Tesseract's box are kept."""
+    margin = max(2, (box[3] - box[1]) // 5)
+    return (max(0, box[0] - margin), max(0, box[1] - margin),
+            min(shape[1], box[2] + margin), min(shape[0], box[3] + margin))
