@@ -631,6 +631,7 @@ def _join(match: re.Match, faults: PageFaults, report: _Report, reason: str) -> 
     return left[: cut + start] + word + right[end - boundary :]
 
 
+@functools.lru_cache(maxsize=65536)
 def _has_crossing_word(tail: str, head: str, faults: PageFaults) -> bool:
     """Return True when some dictionary word starts in `tail` and ends in `head`.
 
