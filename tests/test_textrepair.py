@@ -1,7 +1,8 @@
 """Tests for parsers.textrepair: every fault kind of broken Thai text layers.
 
 Excerpts marked "pypdf" are pypdf's output for a Ministry of Interior regulation exported
-from Word through Acrobat Distiller (2005); private-use code points are written as escapes.
+from Word through Acrobat Distiller (2005). Their private-use code points are written as
+escapes.
 """
 
 import re
@@ -12,7 +13,8 @@ import pytest
 
 from parsers.textrepair import PRIVATE_USE_TABLE, repair_text
 
-SEED = Path(__file__).resolve().parent.parent / "samples" / "000_6094e22fb7add413.txt"
+# A two-page district circular with its provincial enclosure, as plain text.
+DISTRICT_LETTER = Path(__file__).resolve().parent.parent / "samples" / "000_6094e22fb7add413.txt"
 
 # pypdf: the first lines of the regulation, with the Windows private-use glyphs it returns.
 REGULATION_PYPDF = (
@@ -84,25 +86,25 @@ def test_warning_dicts_have_contract_keys():
         assert re.search("[\u0e01-\u0e2e]", warning["message"])
 
 
-# ---------------------------------------------------------------- seed letter
+# ---------------------------------------------------------------- district letter
 
 
-def test_seed_letter_changes_only_doubled_mark_and_continuation_line():
-    seed = SEED.read_text(encoding="utf-8")
-    expected = seed.replace("คู่่มือ", "คู่มือ").replace("/๓. กรณีองค์กร...\n\n", "")
-    repaired, _ = repair_text(seed)
+def test_district_letter_changes_two_places():
+    letter = DISTRICT_LETTER.read_text(encoding="utf-8")
+    expected = letter.replace("คู่่มือ", "คู่มือ").replace("/๓. กรณีองค์กร...\n\n", "")
+    repaired, _ = repair_text(letter)
     assert repaired == expected
 
 
-def test_seed_letter_warns_once_about_doubled_mark():
-    repaired, warnings = repair_text(SEED.read_text(encoding="utf-8"))
+def test_district_letter_doubled_mark_warning():
+    repaired, warnings = repair_text(DISTRICT_LETTER.read_text(encoding="utf-8"))
     assert codes(warnings) == ["corrected_text"]
     assert '"คู่่มือ"' in warnings[0]["message"]
     assert '"คู่มือ"' in warnings[0]["message"]
 
 
-def test_seed_letter_keeps_slips_for_letter_parser():
-    repaired, _ = repair_text(SEED.read_text(encoding="utf-8"))
+def test_district_letter_keeps_word_slips():
+    repaired, _ = repair_text(DISTRICT_LETTER.read_text(encoding="utf-8"))
     assert "โครงการถึงขยะเปียก" in repaired
     assert "ที่ ขร ๐๐๒๓.๖/ว ๓๒๐๐" in repaired
     assert "กราบ ดำเนินการ\n ทือปฏิบัติ แจ้งเวียน" in repaired
@@ -137,7 +139,7 @@ def test_sara_am_followed_by_extra_sara_aa():
     assert repaired == "สรุปจำนวนครัวเรือน ประจำปี ๒๕๖๙"
 
 
-# A paragraph of the seed letter as a text layer that lost the nikhahit of every ำ.
+# Paragraphs of the district letter as a text layer that lost the nikhahit of every ำ.
 AM_LETTER = (
     "อำเภอแม่สาย ได้รับแจ้งจากจังหวัดเชียงรายว่า กรมส่งเสริมการปกครองท้องถิ่นแจ้งว่า "
     "เพื่อให้การใช้งานระบบบัญชี Carbon Credit ขององค์กรปกครองส่วนท้องถิ่นเป็นไปด้วยความเรียบร้อย "
@@ -161,14 +163,14 @@ def test_half_lost_sara_am_reported_once_per_word():
     assert sum('"จานวน"' in message for message in messages(warnings)) == 1
 
 
-def test_half_lost_sara_am_not_guessed_where_am_is_intact():
+def test_half_lost_sara_am_needs_lossy_page():
     # `จาน` + `วน` are words and the page has ำ elsewhere, so nothing is lost.
     text = AM_LETTER + "ล้างจานวนไป\n"
     repaired, _ = repair_text(text)
     assert repaired == text
 
 
-def test_sara_aa_in_real_word_is_not_turned_into_sara_am():
+def test_sara_aa_in_word_kept():
     text = "ผู้ว่าราชการจังหวัดเชียงราย"
     repaired, warnings = repair_text(text)
     assert repaired == text
@@ -269,7 +271,7 @@ def test_lost_upper_marks_are_restored_on_lossy_page():
     assert any('"วาดวย"' in message and '"ว่าด้วย"' in message for message in messages(warnings))
 
 
-def test_lost_marks_kept_where_bare_form_is_a_word():
+def test_lost_marks_on_words_kept():
     # ตอ, ได and รวม are dictionary words, so they are not guessed into ต่อ, ได้, ร่วม.
     repaired, _ = repair_text(lossy(REGULATION_PYPDF))
     assert "จำเป็นตอการ" in repaired
@@ -282,7 +284,7 @@ def test_lossy_page_keeps_abbreviations():
     assert "พ.ศ. 2548" in repaired
 
 
-def test_lossy_page_does_not_add_marks_legacy_fonts_keep():
+def test_lossy_page_keeps_intact_thanthakhat():
     # A thanthakhat over sara i is drawn with its ordinary glyph, so สิทธิ lost nothing.
     text = lossy(REGULATION_PYPDF) + "ที่ปรึกษามีสิทธิเขารวมประชุม\n"
     repaired, _ = repair_text(text)
@@ -407,7 +409,7 @@ def test_page_number_line_is_removed(number_line):
     assert repaired == "ขอแสดงความนับถือ\n\fสำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัด"
 
 
-def test_bare_page_number_at_top_of_page_is_removed():
+def test_bare_page_number_removed():
     text = "ตามข้อ 23 \n \n\f 2\n \n   “คณะกรรมการ” หมายความว่า"
     repaired, _ = repair_text(text)
     assert repaired == "ตามข้อ 23 \n \n\f \n   “คณะกรรมการ” หมายความว่า"
@@ -431,7 +433,7 @@ def test_continuation_line_at_page_end_is_removed():
     assert repaired == "๔. รายงานผลภายในวันที่ ๙ เมษายน ๒๕๖๘\n\fข้อ ๕ ให้อำเภอรวบรวม"
 
 
-def test_continuation_line_matching_next_line_is_removed_without_form_feed():
+def test_continuation_line_without_form_feed():
     text = "ลดโลกร้อน\n\n/๓. กรณีองค์กร...\n\n๓. กรณีองค์กรปกครองส่วนท้องถิ่น มีความประสงค์"
     repaired, _ = repair_text(text)
     assert repaired == "ลดโลกร้อน\n\n๓. กรณีองค์กรปกครองส่วนท้องถิ่น มีความประสงค์"
