@@ -449,3 +449,68 @@ def test_slash_line_that_is_content_is_kept():
     text = "ที่ มท ๐๘๒๑.๒/ว ๑๔๔๖\n/ว ๑๔๔๗ ลงวันที่ ๒๘ มีนาคม ๒๕๖๘\nเรื่อง การใช้งานระบบ"
     repaired, _ = repair_text(text)
     assert repaired == text
+
+
+# ---------------------------------------------------------------- fonts that misread glyphs
+
+# pypdf: a LibreOffice PDF set in Laksaman whose ู reads as ้ (`ผ้้` for `ผู้`).
+UU_AS_MAI_THO = (
+    "เรียน ผ้้ว่าราชการจังหวัด ทุกจังหวัด\n"
+    "๒. ค่้มือการบันทึกข้อม้ลถังขยะเปียกในระบบบัญชี Carbon\n"
+    "กรมส่งเสริมการปกครองท้องถิ่นในฐานะผ้้พัฒนาโครงการ อย่้\n"
+)
+
+
+def test_tone_stack_read_as_sara_uu():
+    repaired, _ = repair_text(UU_AS_MAI_THO)
+    assert "เรียน ผู้ว่าราชการจังหวัด ทุกจังหวัด" in repaired
+    assert "๒. คู่มือการบันทึก" in repaired
+    assert "ในฐานะผู้พัฒนาโครงการ อยู่\n" in repaired
+
+
+def test_single_mai_tho_read_as_sara_uu_after_stack():
+    repaired, warnings = repair_text(UU_AS_MAI_THO)
+    assert "การบันทึกข้อมูลถังขยะเปียก" in repaired
+    assert any('"ข้อม้ล"' in message and '"ข้อมูล"' in message for message in messages(warnings))
+
+
+def test_single_mai_tho_kept_without_stack():
+    text = "การบันทึกข้อม้ลถังขยะเปียก"
+    repaired, _ = repair_text(text)
+    assert repaired == text
+
+
+def test_doubled_mai_tho_typo_is_not_read_as_sara_uu():
+    repaired, warnings = repair_text("เทศบาลตำบลได้้รับหนังสือแล้ว")
+    assert repaired == "เทศบาลตำบลได้รับหนังสือแล้ว"
+    assert "เพราะมีสระหรือวรรณยุกต์ซ้ำกัน" in messages(warnings)[0]
+
+
+# pypdf: a LibreOffice PDF set in Laksaman whose every า reads as U+0010.
+AA_AS_CONTROL = (
+    "ที่ ลป ๕๒๓๐๒/๑๔๓๒ สำ\x10นักง\x10นเทศบ\x10ลตำ\x10บลเก\x10ะค\x10\n"
+    "อำ\x10เภอเก\x10ะค\x10 จังหวัดลำ\x10ป\x10ง\n"
+    "๘ เมษ\x10ยน ๒๕๖๘\n"
+    "เรียน น\x10ยอำ\x10เภอเก\x10ะค\x10\n"
+)
+
+
+def test_control_character_read_as_thai_letter():
+    repaired, warnings = repair_text(AA_AS_CONTROL)
+    assert repaired == (
+        "ที่ ลป ๕๒๓๐๒/๑๔๓๒ สำนักงานเทศบาลตำบลเกาะคา\n"
+        "อำเภอเกาะคา จังหวัดลำปาง\n"
+        "๘ เมษายน ๒๕๖๘\n"
+        "เรียน นายอำเภอเกาะคา\n"
+    )
+    assert codes(warnings) == ["corrected_text"]
+    assert "U+0010" in warnings[0]["message"]
+    assert '"า"' in warnings[0]["message"]
+
+
+def test_unresolved_control_character_is_kept_and_reported():
+    text = "ระเบียบ\x11ว่าด้วย\x11งานสารบรรณ\x11พ.ศ. ๒๕๒๖"
+    repaired, warnings = repair_text(text)
+    assert repaired.count("\x11") == 3
+    assert codes(warnings) == ["unmapped_glyph"]
+    assert "U+0011" in warnings[0]["message"]
