@@ -13,7 +13,8 @@ DOCNUM_PATTERN = (
     rf"(?P<office>{DIGIT}{{2,6}}(?:\s?\.\s?{DIGIT}{{1,3}})*)\s*/\s*"
     rf"(?P<circular>ว\s?\.?)?\s*(?P<serial>{DIGIT}{{1,6}})(?!{DIGIT})"
 )
-DOCNUM_RE = re.compile(DOCNUM_PATTERN)
+# Standing alone, a number's two letters must not end a longer Thai word (`มติ ครม. ๑๒/๒๕๖๘`).
+DOCNUM_RE = re.compile(r"(?<![ก-ฯะ-ฺเ-ๆ])" + DOCNUM_PATTERN)
 # A number introduced by `ที่`; `ด่วนที่สุด` ends in `ที่` too, so that word is excluded.
 NUMBER_LINE_RE = re.compile(
     rf"(?<!ด่วน)(?<![ก-๛])ที่?\s*(?:\.\s*)*(?:[:：]\s*)?{DOCNUM_PATTERN}"

@@ -9,7 +9,7 @@ import logging
 import re
 
 from parsers import slips
-from parsers.deadlines import find_deadlines
+from parsers.deadlines import find_asap, find_deadlines
 from parsers.docnum import NUMBER_LINE_RE, normalize, same_number
 from parsers.lettercheck import check_letter, check_file
 from parsers.parts import (
@@ -158,7 +158,9 @@ def parse_letter(text: str, corrections: list[dict]) -> dict:
         body_end = _tail_guess(lines, body_start)
     if closing is not None:
         _parse_closing(letter, lines, closing)
-    _parse_body(letter, lines, body_start, body_end)
+    request_end = _continuation(lines, closing, lambda t: bool(COURTESY_RE.match(t))) + 1 \
+        if closing is not None else body_end
+    _parse_body(letter, lines, body_start, body_end, request_end)
 
     tail_start = courtesy if courtesy is not None else (closing + 1 if closing is not None else body_end)
     _parse_tail(letter, lines, tail_start, stamp_lines)
@@ -174,7 +176,8 @@ def _empty_letter(text: str) -> dict:
             "subject": None, "salutation": None, "addressee": None, "references": [],
             "enclosures": [], "actions": [], "deadlines": [], "assignments": [],
             "closing_request": None, "signatory": None, "contact": None, "receipt_stamps": [],
-            "endorsements": [], "warnings": [], "spans": {}, "text": text}
+            "endorsements": [], "undated_requests": [], "warnings": [], "spans": {},
+            "text": text}
 
 
 def _ordered(letter: dict) -> dict:
@@ -408,15 +411,28 @@ def _parse_closing(letter: dict, lines: list[Line], index: int) -> None:
     _span(letter["spans"], "closing_request", (lines[index].start, lines[last].end))
 
 
-def _parse_body(letter: dict, lines: list[Line], begin: int, end: int) -> None:
-    if begin >= end:
+def _parse_body(letter: dict, lines: list[Line], begin: int, end: int, request_end: int) -> None:
+    """Read actions, deadlines and assignments from the body and the closing request.
+
+    `lines[begin:end]` is the body; the closing request runs on to `request_end` and may carry
+    a deadline or an undated `โดยด่วน` too.
+    """
+    if begin >= max(end, request_end):
         return
     text = letter["text"]
-    body_start, body_end = lines[begin].start, lines[end - 1].end
+    body_start = lines[begin].start
+    body_end = lines[end - 1].end if end > begin else body_start
+    search_end = lines[max(end, request_end) - 1].end
     letter_date = datetime.date.fromisoformat(letter["date"]) if letter["date"] else None
     body_lines = [ln for ln in lines[begin:end] if not PAGE_MARK_RE.match(ln.text)]
     actions = find_actions(text, body_lines)
-    deadlines = find_deadlines(text[body_start:body_end], letter_date)
+    for start, stop, phrase in find_asap(text[body_start:search_end]):
+        start += body_start
+        number = next((a["number"] for a in actions if a["_span"][0] <= start < a["_span"][1]), None)
+        _span(letter["spans"], f"undated_requests.{len(letter['undated_requests'])}",
+              (start, stop + body_start))
+        letter["undated_requests"].append({"text": phrase, "action": number})
+    deadlines = find_deadlines(text[body_start:search_end], letter_date)
     for n, item in enumerate(deadlines):
         a, b = item.pop("_span")
         a, b = a + body_start, b + body_start

@@ -47,7 +47,7 @@ DOMAIN_TERMS = (
 # Classes of look-alike characters: consonants OCR confuses, and upper vowels and tone marks
 # that share a position above the consonant.
 LOOKALIKE_CLASSES = (
-    "ขชซฃยญ", "ดคตถภก", "บปษ", "มนฆ", "รว", "ฎฏ", "ผฝ", "พฟ", "ทหฑ", "ลส", "ศส",
+    "ขชซฃยญ", "ดคตถภก", "ทถ", "บปษ", "มนฆ", "รว", "ฎฏ", "ผฝ", "พฟ", "ทหฑ", "ลส", "ศส",
     "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e47", "\u0e48\u0e49\u0e4a\u0e4b", "\u0e38\u0e39",
 )
 
@@ -137,15 +137,31 @@ _MONTH_NEAR = _build_neighbourhood(MONTHS_FULL)
 _DECISION_NEAR = _build_neighbourhood(DECISION_WORDS)
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Return the Levenshtein distance between two short strings."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
 def nearest(word: str, neighbourhood: dict[str, str]) -> str | None:
-    """Return the listed word within one edit of `word`, or None (exact matches included)."""
-    if word in neighbourhood and neighbourhood[word] == word:
+    """Return the listed word within one edit of `word`, or None (exact matches included).
+
+    The deletion table finds candidates cheaply; each is confirmed with the edit distance,
+    because two different deletions can meet although the words are two edits apart.
+    """
+    if neighbourhood.get(word) == word:
         return word
-    if word in neighbourhood:
-        return neighbourhood[word]  # `word` lost one letter
-    for variant in _deletions(word) if len(word) > 1 else ():
-        if variant in neighbourhood:
-            return neighbourhood[variant]  # an added or changed letter
+    candidates = [neighbourhood[word]] if word in neighbourhood else []
+    if len(word) > 1:
+        candidates += [neighbourhood[v] for v in _deletions(word) if v in neighbourhood]
+    for candidate in candidates:
+        if edit_distance(word, candidate) <= 1:
+            return candidate
     return None
 
 
@@ -226,17 +242,13 @@ def _line_keywords(text: str) -> list[tuple[int, int, str]]:
 
 def _prefix_keyword(word: str) -> tuple[int, str] | None:
     """Return (length, keyword) when `word` opens with a slip of a long line keyword."""
-    for keyword in LINE_PREFIX_KEYWORDS:
-        if word.startswith(keyword):
-            return None
+    if any(word.startswith(keyword) for keyword in LINE_PREFIX_KEYWORDS):
+        return None
     for keyword in LINE_PREFIX_KEYWORDS:
         size = len(keyword)
-        for length in (size, size - 1, size + 1):
+        for length in (size - 1, size + 1, size):
             head = word[:length]
-            if len(head) != length or head == keyword:
-                continue
-            near = _PREFIX_NEAR[keyword]
-            if head in near or any(v in near for v in _deletions(head)):
+            if len(head) == length and nearest(head, _PREFIX_NEAR[keyword]) == keyword:
                 return length, keyword
     return None
 
