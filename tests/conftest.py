@@ -36,6 +36,12 @@ REDIS_URL = os.environ.get("SARABAN_TEST_REDIS", "redis://127.0.0.1:6379/0")
 TEST_PASSWORD = "รหัสทดสอบ-2568"
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch):
+    """Hash test passwords with few PBKDF2 rounds; sign-in still checks them the same way."""
+    monkeypatch.setattr(operations, "PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
+
+
 @pytest.fixture(scope="session")
 def postgres_database_url():
     """Create a database of its own for this test run, upgraded to head; drop it afterwards."""

@@ -167,3 +167,22 @@ def test_rq_failed_parse_recorded_in_database(app, session, store, users, redis_
     finally:
         Queue(queue_name, connection=connection).delete(delete_jobs=True)
         connection.close()
+
+
+def test_ingest_paths_parses_folder(app, tmp_path):
+    from workflow import commands
+
+    folder = tmp_path / "หนังสือรับ"
+    folder.mkdir()
+    (folder / "003.txt").write_bytes(sample_bytes("003_chum_phae_reminder_arabic.txt"))
+    (folder / "ว่าง.pdf").write_bytes(b"")
+    (folder / "หน้าเว็บ.pdf").write_text("<html><body>ระบบ e-office</body></html>", encoding="utf-8")
+    results = commands.ingest_paths([folder], app=app)
+    by_file = {result["file"]: result for result in results}
+    assert len(results) == 3
+    assert by_file["003.txt"]["status"] == "done"
+    assert by_file["003.txt"]["schema"] == "saraban.parse/1"
+    assert by_file["ว่าง.pdf"]["error"]["code"] == "empty_file"
+    assert by_file["หน้าเว็บ.pdf"]["error"]["code"] == "unsupported_type"
+    again = commands.ingest_paths([folder / "003.txt"], app=app)
+    assert again[0]["document_id"] == by_file["003.txt"]["document_id"]

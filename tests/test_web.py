@@ -76,7 +76,19 @@ def test_post_without_csrf_token_rejected(client):
     sign_in(client)
     response = client.post("/upload", data={"files": [(io.BytesIO(b"x"), "a.txt")]}, content_type="multipart/form-data")
     assert response.status_code == 400
+    assert "form_expired" in response.get_data(as_text=True)
     assert count(client.application, Document) == 0
+
+
+def test_request_over_body_limit_shows_thai_message(app, client):
+    sign_in(client)
+    app.config["MAX_CONTENT_LENGTH"] = 4096
+    response = upload(client, ("หนังสือ.txt", "ด่วนที่สุด ".encode("utf-8") * 1000))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "file_too_large" in page
+    assert "ระบบจึงไม่รับ" in page
+    assert count(app, Document) == 0
 
 
 def test_upload_parses_and_shows_document(app, client):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from workflow import fields as letter_fields
 from workflow.config import config_from_env
 from workflow.db import Database
-from workflow.errors import WorkflowError
+from workflow.errors import RequestTooLarge, WorkflowError
 from workflow.storage import OriginalStore
 from workflow.thaidate import format_be_date, format_be_datetime
 
@@ -104,15 +104,12 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(_error):
         limit_mb = current_app.config["MAX_CONTENT_LENGTH"] / 1048576
-        error = WorkflowError(
+        error = RequestTooLarge(
             "file_too_large",
             f"ไฟล์ที่ส่งมารวมกันมีขนาดเกิน {limit_mb:.0f} MB ระบบจึงไม่รับ กรุณาแบ่งส่งทีละน้อยลง",
             f"request body over MAX_CONTENT_LENGTH ({limit_mb:.0f} MB)",
         )
-        return _workflow_error(error) if not wants_json() else (
-            {"error": {"code": error.code, "message": error.message_th}},
-            413,
-        )
+        return _workflow_error(error)
 
     @app.errorhandler(404)
     def _not_found(_error):

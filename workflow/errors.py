@@ -24,6 +24,12 @@ class UploadRejected(WorkflowError):
     http_status = 400
 
 
+class RequestTooLarge(WorkflowError):
+    """A request body over the app's MAX_CONTENT_LENGTH, rejected before any file is read."""
+
+    http_status = 413
+
+
 class NotFound(WorkflowError):
     http_status = 404
 

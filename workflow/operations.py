@@ -50,6 +50,8 @@ from workflow.storage import OriginalStore, sha256_hex
 log = logging.getLogger(__name__)
 
 CORRECTING_ROLES = frozenset({ROLE_CLERK, ROLE_SUPERVISOR})
+# werkzeug's default (scrypt). Tests lower the cost, because hashing takes about 0.3 s.
+PASSWORD_HASH_METHOD = "scrypt"
 MAX_FILENAME_LENGTH = 255
 
 ParseFunction = Callable[..., dict]
@@ -83,7 +85,7 @@ def create_user(
         user = User(
             username=username,
             display_name=display_name,
-            password_hash=generate_password_hash(password),
+            password_hash=generate_password_hash(password, method=PASSWORD_HASH_METHOD),
             organization=organization,
             role=role,
         )

@@ -6,11 +6,11 @@ import functools
 import hmac
 import secrets
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from workflow import operations
 from workflow.app import get_session, wants_json
-from workflow.errors import AuthenticationFailed
+from workflow.errors import AuthenticationFailed, WorkflowError
 from workflow.models import User
 
 bp = Blueprint("auth", __name__)
@@ -38,7 +38,11 @@ def _load_user_and_check_csrf():
         sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
         expected = session.get(CSRF_FIELD) or ""
         if not expected or not hmac.compare_digest(sent, expected):
-            abort(400, "missing or wrong CSRF token")
+            raise WorkflowError(
+                "form_expired",
+                "แบบฟอร์มนี้หมดอายุหรือไม่ได้ส่งมาจากหน้านี้ กรุณาโหลดหน้าใหม่แล้วลองอีกครั้ง",
+                f"missing or invalid CSRF token on {request.method} {request.path}",
+            )
 
 
 def login_required(view):
