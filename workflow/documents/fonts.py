@@ -29,8 +29,8 @@ from reportlab.pdfbase.ttfonts import SUBSETN, ShapeData, ShapedStr, TTFont
 
 log = logging.getLogger(__name__)
 
-REGULAR = "Sarabun"
-BOLD = "Sarabun-Bold"
+REGULAR = "SarabunShaped"
+BOLD = "SarabunShaped-Bold"
 
 _PRIVATE_USE = range(0xE000, 0xF900)
 # Shaping turns `fi`, `fl` ... into the font's ligature glyphs, which the cmap lists as U+FB00-FB06.
@@ -188,8 +188,14 @@ def register_fonts() -> tuple[str, str]:
     """Register Sarabun regular and bold with reportlab once; return their names."""
     registered = pdfmetrics.getRegisteredFontNames()
     for name, style in ((REGULAR, "Regular"), (BOLD, "Bold")):
-        if name not in registered:
-            pdfmetrics.registerFont(ShapedThaiFont(name, str(sarabun_path(style))))
+        if name in registered:
+            continue
+        font = ShapedThaiFont(name, str(sarabun_path(style)))
+        # reportlab hands out the first font registered for a face name (`Sarabun-Regular`)
+        # under every later name, so a face of its own keeps this subclass from being
+        # swapped for a plain TTFont that other code registered from the same file.
+        font.face.name = name.encode("ascii")
+        pdfmetrics.registerFont(font)
     return REGULAR, BOLD
 
 
