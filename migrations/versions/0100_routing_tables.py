@@ -168,9 +168,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('letter_id', 'recipient_org_id', name='uq_routing_tasks_letter_recipient')
     )
     with op.batch_alter_table('routing_tasks', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_routing_tasks_letter_id'), ['letter_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_routing_tasks_recipient_org_id'), ['recipient_org_id'], unique=False)
-        batch_op.create_index('ix_routing_tasks_root_recipient', ['root_letter_id', 'recipient_org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_routing_tasks_sender_org_id'), ['sender_org_id'], unique=False)
 
     op.create_table('endorsements',
@@ -266,9 +264,7 @@ def downgrade() -> None:
     op.drop_table('endorsements')
     with op.batch_alter_table('routing_tasks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_routing_tasks_sender_org_id'))
-        batch_op.drop_index('ix_routing_tasks_root_recipient')
         batch_op.drop_index(batch_op.f('ix_routing_tasks_recipient_org_id'))
-        batch_op.drop_index(batch_op.f('ix_routing_tasks_letter_id'))
 
     op.drop_table('routing_tasks')
     with op.batch_alter_table('receipts', schema=None) as batch_op:

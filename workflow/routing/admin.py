@@ -85,10 +85,12 @@ def create_staff_user(
     organization_code: str,
     role: str,
     position_th: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
     """Create a user with a role and, for signing roles, the position they sign with.
 
-    Raises InvalidValue for an unknown role, a missing name or password, a taken username
+    `password_hash`, when given, is stored in place of hashing `password`; the demo accounts,
+    which share one published password, use it to hash that password once. Raises InvalidValue for an unknown role, a missing name or password, a taken username
     or a supervisor without a position; NotFound for an unknown organization;
     PermissionDenied when `actor` is not an admin over that organization.
     """
@@ -116,7 +118,7 @@ def create_staff_user(
         user = User(
             username=username,
             display_name=display_name.strip(),
-            password_hash=generate_password_hash(password),
+            password_hash=password_hash or generate_password_hash(password),
             organization=organization,
             role=role,
         )

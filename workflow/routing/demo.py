@@ -17,6 +17,7 @@ Running it again leaves the database as it is: each step first looks for what it
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from workflow.directory import load_directory
 from workflow.models import ROLE_CLERK, ROLE_OFFICER, ROLE_SUPERVISOR, Organization, User
@@ -90,11 +92,17 @@ def _user(session: Session, username: str) -> User:
     return session.scalar(select(User).where(User.username == username))
 
 
+@functools.cache
+def _demo_password_hash() -> str:
+    return generate_password_hash(DEMO_PASSWORD)
+
+
 def _ensure_user(session: Session, summary: DemoSummary, username: str, name: str, org_code: str,
                  role: str, position: str | None) -> User:
     user = _user(session, username)
     if user is None:
-        user = admin.create_staff_user(session, None, username, name, DEMO_PASSWORD, org_code, role, position)
+        user = admin.create_staff_user(session, None, username, name, DEMO_PASSWORD, org_code, role, position,
+                                       password_hash=_demo_password_hash())
         summary.users_created += 1
     return user
 

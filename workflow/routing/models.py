@@ -14,7 +14,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
     String,
     Text,
@@ -272,13 +271,13 @@ class RoutingTask(Base):
     """What one recipient must do about one circular; its state comes from its events."""
 
     __tablename__ = "routing_tasks"
+    # The unique constraint's index also serves lookups by letter alone.
     __table_args__ = (
         UniqueConstraint("letter_id", "recipient_org_id", name="uq_routing_tasks_letter_recipient"),
-        Index("ix_routing_tasks_root_recipient", "root_letter_id", "recipient_org_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    letter_id: Mapped[int] = mapped_column(ForeignKey("official_letters.id"), index=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("official_letters.id"))
     root_letter_id: Mapped[int] = mapped_column(ForeignKey("official_letters.id"))
     sender_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     recipient_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)

@@ -14,10 +14,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Date, DateTime, Integer, String, any_, cast, insert, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from workflow.models import ORG_LAO, ROLE_CLERK, ROLE_OFFICER, ROLE_SUPERVISOR, Organization, User, utcnow
+from workflow.models import (
+    ORG_LAO,
+    ROLE_CLERK,
+    ROLE_OFFICER,
+    ROLE_SUPERVISOR,
+    JsonValue,
+    Organization,
+    User,
+    utcnow,
+)
 from workflow.routing.access import (
     Authority,
     is_below,
@@ -75,6 +85,8 @@ FORM_FIELD_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 PHONE_RE = re.compile(r"^0\d{8,9}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_FORM_VALUE_LENGTH = 200
+# SQLite before 3.32 accepts at most 999 parameters in one statement; PostgreSQL gets one array.
+SQLITE_IDS_PER_STATEMENT = 900
 
 # What the carbon-credit circular asks each LAO to send back about its responsible officer.
 CARBON_CREDIT_CONFIRMATION_FORM = [
@@ -420,7 +432,12 @@ def _resolve_recipients(
     codes = list(dict.fromkeys(code.strip() for code in recipient_codes if code and code.strip()))
     if not codes:
         raise InvalidValue("no_recipients", "ต้องเลือกผู้รับอย่างน้อยหนึ่งหน่วยงาน", "the recipient list is empty")
-    found = {org.code: org for org in session.scalars(select(Organization).where(Organization.code.in_(codes)))}
+    found = {}
+    for chunk in _chunks(session, codes):
+        query = select(
+            Organization.id, Organization.code, Organization.kind, Organization.province_code, Organization.parent_id
+        ).where(_id_in(session, Organization.code, chunk))
+        found.update({row.code: row for row in session.execute(query)})
     missing = [code for code in codes if code not in found]
     if missing:
         raise NotFound(
@@ -685,6 +702,17 @@ def _deadline_warnings(deadline: _Deadline, issued_on: date, parent_due: date | 
     return []
 
 
+def _typed_value(session: Session, value: Any, type_: Any):
+    """A bind value for the select list of an INSERT ... SELECT.
+
+    PostgreSQL needs a cast to know the parameter's type there; SQLite must not get one,
+    because its CAST(... AS DATE) turns '2025-04-11' into the number 2025.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(literal(value, type_), type_)
+    return literal(value, type_)
+
+
 def _create_tasks(
     session: Session,
     letter: OfficialLetter,
@@ -693,28 +721,52 @@ def _create_tasks(
     deadline: _Deadline,
     user: User,
 ) -> int:
-    """Insert one task and one `delivered` event per recipient, in two bulk statements."""
+    """Insert one task and one `delivered` event per recipient with INSERT ... SELECT statements.
+
+    The rows are built by the database, so a fan-out to every LAO sends a few statements
+    instead of thousands of parameter sets.
+    """
     now = utcnow()
-    task_rows = [
-        {
-            "letter_id": letter.id,
-            "root_letter_id": letter.root_letter_id,
-            "sender_org_id": sender.id,
-            "recipient_org_id": org_id,
-            "due_nominal": deadline.nominal,
-            "due_effective": deadline.effective,
-            "created_at": now,
-        }
-        for org_id, _code in recipients
-    ]
-    created = session.execute(insert(RoutingTask).returning(RoutingTask.id), task_rows).all()
-    event_rows = [
-        {"task_id": row.id, "kind": EVENT_DELIVERED, "occurred_at": now, "actor_id": user.id,
-         "data": {"letter_id": letter.id}}
-        for row in created
-    ]
-    session.execute(insert(TaskEvent), event_rows)
-    return len(created)
+    recipient_ids = [org_id for org_id, _code in recipients]
+    task_columns = ["letter_id", "root_letter_id", "sender_org_id", "recipient_org_id",
+                    "due_nominal", "due_effective", "created_at"]
+    for chunk in _chunks(session, recipient_ids):
+        rows = select(
+            _typed_value(session, letter.id, Integer()),
+            _typed_value(session, letter.root_letter_id, Integer()),
+            _typed_value(session, sender.id, Integer()),
+            Organization.id,
+            _typed_value(session, deadline.nominal, Date()),
+            _typed_value(session, deadline.effective, Date()),
+            _typed_value(session, now, DateTime(timezone=True)),
+        ).where(_id_in(session, Organization.id, chunk))
+        session.execute(insert(RoutingTask).from_select(task_columns, rows))
+    events = select(
+        RoutingTask.id,
+        _typed_value(session, EVENT_DELIVERED, String(16)),
+        _typed_value(session, now, DateTime(timezone=True)),
+        _typed_value(session, user.id, Integer()),
+        _typed_value(session, {"letter_id": letter.id}, JsonValue),
+    ).where(RoutingTask.letter_id == letter.id)
+    session.execute(
+        insert(TaskEvent).from_select(["task_id", "kind", "occurred_at", "actor_id", "data"], events)
+    )
+    return len(recipient_ids)
+
+
+def _chunks(session: Session, values: list[Any]) -> list[list[Any]]:
+    """Split `values` into lists that fit one statement's parameters."""
+    if session.get_bind().dialect.name == "postgresql":
+        return [values]
+    size = SQLITE_IDS_PER_STATEMENT
+    return [values[start:start + size] for start in range(0, len(values), size)]
+
+
+def _id_in(session: Session, column: Any, values: list[Any]):
+    """`column IN values`, sent as one array parameter on PostgreSQL instead of one parameter per value."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(values, ARRAY(column.type)))
+    return column.in_(values)
 
 
 # --- assign, confirm, approve, reject, close ----------------------------------------------
