@@ -229,3 +229,36 @@ def test_document_page_marks_field_spans(client, stored_letter):
     assert '<mark class="span" data-spans="subject">การใช้งานระบบบัญชี Carbon Credit ขององค์กรปกครองส่วนท้องถิ่น</mark>' in page
     assert "อ่านชื่อผู้ลงนามจากภาพสแกน โปรดตรวจทาน" in page
     assert "2 เมษายน 2568" in page
+
+
+def test_job_api_reports_page_progress(app, client):
+    sign_in(client)
+    location = upload(client, (SAMPLE, sample_bytes(SAMPLE))).headers["Location"]
+    jobs.thread_worker(app).wait_until_idle()
+    document = client.get("/api" + location).get_json()
+    page = client.get(location).get_data(as_text=True)
+    assert 'id="job-panel"' not in page
+    with app.app_context():
+        from workflow.app import new_session
+        from workflow.models import ParseJob
+
+        session = new_session()
+        job_id = session.scalar(select(ParseJob.id).where(ParseJob.document_id == document["document_id"]))
+        session.close()
+    status = client.get(f"/api/jobs/{job_id}").get_json()
+    assert status["status"] == "done"
+    assert status["pages_total"] == document["pages"]
+    assert status["pages_done"] == status["pages_total"]
+
+
+def test_queued_document_shows_progress_panel(app, client, session, store, users):
+    from workflow import operations
+
+    ingested = operations.ingest_upload(
+        session, store, sample_bytes(SAMPLE), SAMPLE, users["clerk"], app.config["SARABAN_MAX_UPLOAD_BYTES"]
+    )
+    sign_in(client)
+    page = client.get(f"/documents/{ingested.document.id}").get_data(as_text=True)
+    assert 'data-status="queued"' in page
+    assert "รอคิวอ่านเอกสาร" in page
+    assert f"/api/jobs/{ingested.job.id}" in page
