@@ -300,3 +300,9 @@ def test_invalid_letter_rejected(changes, code):
         render_covering_letter(mae_sai_letter(**changes))
     assert raised.value.code == code
     assert raised.value.message_th
+
+
+def test_page_number_follows_digits():
+    paragraph = "องค์กรปกครองส่วนท้องถิ่นต้องมอบหมายเจ้าหน้าที่ผู้รับผิดชอบการใช้งานระบบบัญชี Carbon Credit " * 6
+    pages = pdf_text(render_covering_letter(mae_sai_letter(digits="arabic", body=(paragraph,) * 6))[0])
+    assert pages[1].lstrip().startswith("- 2 -")

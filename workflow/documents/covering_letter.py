@@ -264,4 +264,4 @@ def render_covering_letter(letter: CoveringLetter) -> tuple[bytes, bytes]:
     from workflow.documents.pdf_letter import render_pdf
 
     parts = letter_parts(letter)
-    return render_pdf(parts), render_docx(parts)
+    return render_pdf(parts, letter.digits), render_docx(parts)

@@ -131,8 +131,8 @@ def _write_head(document, by_kind: dict[str, Part]) -> None:
         _exact_height(paragraph, 1.5)
         _run(paragraph, urgency.lines[0], size=STAMP_SIZE, bold=True, color=RED)
         stamp_height = 1.5
-    # NOTE: the Garuda emblem is left blank (no licensed artwork); this empty paragraph keeps
-    # its 3 cm space at the top centre so an office can paste the emblem in.
+    # NOTE: the project ships no artwork of the Garuda emblem. This empty paragraph keeps its
+    # 3 cm space at the top centre, so an office can paste the emblem in.
     garuda = document.add_paragraph()
     garuda.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _exact_height(garuda, GARUDA_HEIGHT_CM - stamp_height)

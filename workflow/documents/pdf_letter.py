@@ -23,7 +23,7 @@ from reportlab.pdfgen.canvas import Canvas
 from workflow.documents.covering_letter import Part
 from workflow.documents.fonts import BOLD, REGULAR, register_fonts, rejoin_sara_am, shaping_available
 from workflow.documents.qr import QUIET_ZONE, qr_matrix
-from workflow.documents.thaitext import break_lines, split_words, to_thai_digits
+from workflow.documents.thaitext import break_lines, split_words, with_digits
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,11 @@ QR_CAPTION_WIDTH = 6.0 * CM
 QR_QUIET_MARGIN = 0.5 * CM
 
 
-def render_pdf(parts: list[Part]) -> bytes:
-    """Draw the parts of a letter (from `letter_parts`) on A4 pages; return the PDF bytes."""
+def render_pdf(parts: list[Part], digits: str = "thai") -> bytes:
+    """Draw the parts of a letter (from `letter_parts`) on A4 pages; return the PDF bytes.
+
+    `digits` (`thai` or `arabic`) sets the digits of the page numbers on pages after the first.
+    """
     register_fonts()
     if not shaping_available():
         log.warning("uharfbuzz is not installed: Thai tone marks may collide with upper vowels")
@@ -64,7 +67,7 @@ def render_pdf(parts: list[Part]) -> bytes:
     canvas.setTitle(by_kind["subject"].lines[0])
     canvas.setAuthor(by_kind["issuer"].lines[0])
     canvas.setSubject(by_kind["number"].lines[0])
-    _LetterWriter(canvas, by_kind).write(parts)
+    _LetterWriter(canvas, by_kind, digits).write(parts)
     canvas.save()
     return buffer.getvalue()
 
@@ -72,13 +75,13 @@ def render_pdf(parts: list[Part]) -> bytes:
 class _LetterWriter:
     """Keeps the pen position and turns pages, marking each continuation the official way."""
 
-    def __init__(self, canvas: Canvas, by_kind: dict[str, Part]):
+    def __init__(self, canvas: Canvas, by_kind: dict[str, Part], digits: str):
         self.canvas = canvas
         self.by_kind = by_kind
         self.page = 1
         self.y = FIRST_BASELINE
         self.secrecy = by_kind["secrecy"].lines[0] if "secrecy" in by_kind else None
-        self.thai_digits = any(char in "๐๑๒๓๔๕๖๗๘๙" for char in by_kind["date"].lines[0])
+        self.digits = digits
 
     def write(self, parts: list[Part]) -> None:
         self._stamp_secrecy()
@@ -94,8 +97,8 @@ class _LetterWriter:
         draw_text(self.canvas, LEFT, FIRST_BASELINE + 1.3 * CM, part.lines[0], BOLD, STAMP_SIZE, color=red)
 
     def _write_number(self, part: Part) -> None:
-        # NOTE: the Garuda emblem (3 cm high, top centre) is left blank: the service has no
-        # licensed artwork of it, so offices print on pre-printed paper or add it in the DOCX.
+        # NOTE: the Garuda emblem's space (3 cm high, top centre) is left blank because the
+        # project ships no artwork of the emblem. Offices print on paper that carries it.
         draw_text(self.canvas, LEFT, FIRST_BASELINE, part.lines[0], REGULAR, BODY_SIZE)
         self.number_right = LEFT + measure(part.lines[0])
 
@@ -252,7 +255,7 @@ class _LetterWriter:
                       REGULAR, BODY_SIZE, align="right")
         self.canvas.showPage()
         self.page += 1
-        page_number = to_thai_digits(str(self.page)) if self.thai_digits else str(self.page)
+        page_number = with_digits(str(self.page), self.digits)
         draw_text(self.canvas, CENTRE, PAGE_HEIGHT - 2.0 * CM, f"- {page_number} -", REGULAR, BODY_SIZE,
                   align="centre")
         self._stamp_secrecy()
