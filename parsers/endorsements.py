@@ -18,7 +18,10 @@ TICKED = "☑✓✔☒■▣"
 BOXES = "☐□▢"
 TICKED_WORD_RE = re.compile(rf"[{TICKED}]\s*([ก-๛]+)")
 THAI_WORD_RE = re.compile(r"[ก-๛]+")
-NOTE_START_RE = re.compile(r"^(?:-\s*)?(?:เรียน|เห็นควร|มอบ|เพื่อโปรด)")
+# `มอบกองสาธารณสุขดำเนินการ`: the executive hands the letter to a division.
+ASSIGN_LINE_RE = re.compile(
+    r"^(?:-\s*)?มอบ(?:หมาย)?(?:ให้)?\s*(?P<to>\S.*?)\s*(?P<verb>ดำเนินการ|พิจารณา|ทราบ|รับผิดชอบ)?\s*$")
+NOTE_START_RE = re.compile(r"^(?:-\s*)?(?:เรียน|เห็นควร|มอบ|เพื่อโปรด|ทราบ)")
 # When this many printed decision words stand together with no tick, the text cannot show
 # which box was ticked.
 PRINTED_CHOICES = 3
@@ -95,7 +98,8 @@ def _read_block(text: str, lines: list[Line], first: int, stamp_lines: set[int])
             person, person_spans, last = parse_person(lines, i)
             i = last + 1
             continue
-        if is_decision_line(line.text) or any(c in line.text for c in TICKED + BOXES):
+        if is_decision_line(line.text) or ASSIGN_LINE_RE.match(line.text) \
+                or any(c in line.text for c in TICKED + BOXES):
             decision_lines.append(line.text)
         last = i
         i += 1
@@ -103,8 +107,10 @@ def _read_block(text: str, lines: list[Line], first: int, stamp_lines: set[int])
     item = {"decisions": [], "text": join_items([ln.text for ln in lines[first:last + 1]]),
             "name": None, "position": None, "capacity": None, "on_behalf_of": None, "date": None}
     spans = {"": block, "text": block}
-    decisions, uncertain = _decisions(decision_lines)
+    decisions, uncertain, assigned_to = _decisions(decision_lines)
     item["decisions"] = decisions
+    if assigned_to:
+        item["assigned_to"] = assigned_to
     if uncertain:
         item["low_confidence"] = True
     if person:
@@ -121,16 +127,29 @@ def find_dates_in(text: str) -> bool:
     return any(True for _ in find_dates(text))
 
 
-def _decisions(decision_lines: list[str]) -> tuple[list[str], bool]:
-    """Return the decision words in order, and whether the ticked box could not be told."""
+def _decisions(decision_lines: list[str]) -> tuple[list[str], bool, str | None]:
+    """Return the decision words in order, whether the ticked box could not be told, and
+    the division the letter was handed to."""
     joined = " ".join(decision_lines)
     ticked = TICKED_WORD_RE.findall(joined)
     if ticked:
-        return [_spelled(word) for word in ticked if _spelled(word)], False
-    words = [_spelled(word) for line in decision_lines for word in THAI_WORD_RE.findall(line)]
-    words = [w for w in words if w]
-    printed = len(words) >= PRINTED_CHOICES or any(c in joined for c in BOXES)
-    return words, printed
+        return [_spelled(word) for word in ticked if _spelled(word)], False, None
+    words, printed, assigned_to = [], 0, None
+    for line in decision_lines:
+        assign = ASSIGN_LINE_RE.match(line)
+        if assign and not is_decision_line(line):
+            words.append("มอบ")
+            assigned_to = assign.group("to")
+            if assign.group("verb"):
+                words.append(assign.group("verb"))
+            continue
+        for word in THAI_WORD_RE.findall(line):
+            spelled = _spelled(word)
+            if spelled:
+                words.append(spelled)
+                printed += 1
+    uncertain = printed >= PRINTED_CHOICES or any(c in joined for c in BOXES)
+    return words, uncertain, assigned_to
 
 
 def _spelled(word: str) -> str | None:

@@ -87,6 +87,7 @@ def letter_starts(lines: list[Line]) -> list[int]:
 def _head_start(lines: list[Line], previous: int, anchor: int) -> int:
     """Walk up from a `เรื่อง` line over head lines; return the index of the first one."""
     first, after_kind = anchor, None
+    seen: set[str] = set()
     i = anchor - 1
     while i > previous:
         line = lines[i]
@@ -98,6 +99,9 @@ def _head_start(lines: list[Line], previous: int, anchor: int) -> int:
             break
         if kind == "org" and after_kind not in ("address", "stamp", "org", "date"):
             break
+        if kind in ("date", "number") and kind in seen:
+            break  # a head has one date and one number: this one ends the letter above
+        seen.add(kind)
         first, after_kind = i, kind
         i -= 1
     return first

@@ -315,12 +315,16 @@ def parse_person(lines: list[Line], index: int) -> tuple[dict, dict, int]:
         if PAREN_NAME_RE.search(current.text) or CONTACT_LINE_RE.search(current.text) \
                 or is_stamp_field(current) or is_number_line(current.text):
             break
-        if position_parts and ORG_START_RE.match(current.text) and not CAPACITY_RE.search(
-                " ".join(position_parts)) and not CAPACITY_RE.search(current.text) and _looks_like_unit(current.text):
+        if position_parts and _looks_like_unit(current.text) and not CAPACITY_RE.search(current.text):
             break
         if is_date_line(current.text):
             break
         position_parts.append(current.text)
+        if _position_complete(position_parts):
+            if first_span is None:
+                first_span = current.start
+            last = k
+            break
         if first_span is None:
             first_span = current.start
         last = k
@@ -332,8 +336,22 @@ def parse_person(lines: list[Line], index: int) -> tuple[dict, dict, int]:
     return person, spans, last
 
 
+def _position_complete(parts: list[str]) -> bool:
+    """Tell whether a position is complete: a capacity marker and the office it stands for.
+
+    `รองผู้ว่าราชการจังหวัด ปฏิบัติราชการแทน` is followed by exactly one line naming the
+    office; anything below it is the owning unit or an endorsement.
+    """
+    for n, part in enumerate(parts):
+        marker = CAPACITY_RE.search(part)
+        if marker:
+            rest = part[marker.end():].strip()
+            return bool(rest) or n + 1 < len(parts)
+    return False
+
+
 def _looks_like_unit(text: str) -> bool:
-    return bool(re.match(r"^(?:สำนัก|กอง|กลุ่ม|ส่วน|ฝ่าย|งาน|ศูนย์)", text))
+    return bool(re.match(r"^(?:สำนัก|กอง|กลุ่ม|ส่วน|ฝ่าย|งาน|ศูนย์|ที่ทำการ|ที่ว่าการ|ศาลากลาง)", text))
 
 
 def _person_fields(name: str, position_parts: list[str]) -> tuple[dict, dict]:
