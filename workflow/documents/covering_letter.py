@@ -149,7 +149,8 @@ def validate_letter(letter: CoveringLetter) -> None:
 
 def _check_code(name: str, value: str | None, allowed: dict[str, str], label_th: str) -> None:
     if value is not None and value not in allowed:
-        raise InvalidValue(f"invalid_{name.split('.')[-1]}", f"{label_th}ไม่ถูกต้อง: {value}",
+        choices = ", ".join(words or code for code, words in allowed.items())
+        raise InvalidValue(f"invalid_{name.split('.')[-1]}", f"{label_th}ไม่ถูกต้อง: {value} (เลือกได้: {choices})",
                            f"{name} must be one of {sorted(allowed)}, got {value!r}")
 
 

@@ -59,7 +59,7 @@ ASSIGNMENT_STATUS_LABELS = {
     "returned": "ส่งกลับแก้ไข",
 }
 
-# The answers the carbon-credit circular asks for: each LAO's responsible officer.
+# The columns of the carbon-credit circular's reply: each LAO's responsible officer.
 CARBON_CREDIT_OFFICER_COLUMNS = (
     Column("province", "จังหวัด"),
     Column("district", "อำเภอ"),

@@ -294,7 +294,7 @@ def draw_text(canvas: Canvas, x: float, y: float, text: str, font: str, size: fl
               color=black, align: str = "left") -> None:
     """Draw one line of text with HarfBuzz shaping, its baseline at `y`.
 
-    `align` tells where `x` is on the line: at its `left` end, its `centre` or its `right` end.
+    `align` is the point of the line that `x` gives: its `left` end, `centre` or `right` end.
     """
     if not text:
         return
