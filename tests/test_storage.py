@@ -121,3 +121,24 @@ def test_unreadable_file_is_kept_with_error(session, store, users, app):
     assert job.error_message_th
     assert store.read(ingested.document.sha256) == html
     assert count(session, Document) == 1
+
+
+def test_ingest_race_returns_winner_record(app, session, store, users, monkeypatch):
+    winner = app.extensions["saraban.db"].session()
+    first = operations.ingest_upload(winner, store, LETTER_BYTES, "ฉบับแรก.txt", None, MAX_BYTES)
+    winner.close()
+    real_lookup = operations._existing_upload
+    calls = []
+
+    def lookup_missing_first_time(*args):
+        # The first lookup misses, as it does when both uploads check before either commits.
+        calls.append(args)
+        return None if len(calls) == 1 else real_lookup(*args)
+
+    monkeypatch.setattr(operations, "_existing_upload", lookup_missing_first_time)
+    second = operations.ingest_upload(session, store, LETTER_BYTES, "ฉบับที่สอง.txt", users["clerk"], MAX_BYTES)
+    assert len(calls) == 2
+    assert second.created is False
+    assert second.document.id == first.document.id
+    assert count(session, Document) == 1
+    assert count(session, ParseJob) == 1

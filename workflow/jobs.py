@@ -60,7 +60,11 @@ def execute(app: Flask, task_name: str, args: tuple, job_id: str) -> None:
 
 
 class ThreadWorker:
-    """One daemon thread that runs tasks in the order they were enqueued."""
+    """One daemon thread that runs tasks in the order they were enqueued.
+
+    NOTE: unlike rq, this worker cannot stop a task that overruns SARABAN_JOB_TIMEOUT, and
+    its queue is lost when the process stops (`commands.serve` queues such jobs again).
+    """
 
     def __init__(self, app: Flask):
         self.app = app

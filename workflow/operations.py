@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -151,24 +152,39 @@ def ingest_upload(
     filename = _clean_filename(filename)
     check_upload_size(data, filename, max_bytes)
     digest = sha256_hex(data)
-    with transaction(session):
-        existing = session.scalar(select(Document).where(Document.sha256 == digest))
-        if existing is not None:
-            log.info("upload of %s matches document %d (%s)", filename, existing.id, digest[:12])
-            return IngestResult(existing, existing.latest_job, created=False)
-        store.put(data)
-        document = Document(
-            sha256=digest,
-            filename=filename,
-            size=len(data),
-            uploaded_by=user,
-            organization_id=user.organization_id if user is not None else None,
-            warnings=[],
-        )
-        job = ParseJob(id=uuid.uuid4().hex, document=document, status=JOB_QUEUED)
-        session.add_all([document, job])
+    existing = _existing_upload(session, digest, filename)
+    if existing is not None:
+        return existing
+    try:
+        with transaction(session):
+            store.put(data)
+            document = Document(
+                sha256=digest,
+                filename=filename,
+                size=len(data),
+                uploaded_by=user,
+                organization_id=user.organization_id if user is not None else None,
+                warnings=[],
+            )
+            job = ParseJob(id=uuid.uuid4().hex, document=document, status=JOB_QUEUED)
+            session.add_all([document, job])
+    except IntegrityError:
+        # A concurrent upload of the same bytes committed first; return its record.
+        existing = _existing_upload(session, digest, filename)
+        if existing is None:
+            raise
+        return existing
     log.info("document %d stored from %s (%s), job %s queued", document.id, filename, digest[:12], job.id)
     return IngestResult(document, job, created=True)
+
+
+def _existing_upload(session: Session, digest: str, filename: str) -> IngestResult | None:
+    with transaction(session):
+        existing = session.scalar(select(Document).where(Document.sha256 == digest))
+    if existing is None:
+        return None
+    log.info("upload of %s matches document %d (%s)", filename, existing.id, digest[:12])
+    return IngestResult(existing, existing.latest_job, created=False)
 
 
 # --- parse ------------------------------------------------------------------------------
