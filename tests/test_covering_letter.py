@@ -306,3 +306,14 @@ def test_page_number_follows_digits():
     paragraph = "องค์กรปกครองส่วนท้องถิ่นต้องมอบหมายเจ้าหน้าที่ผู้รับผิดชอบการใช้งานระบบบัญชี Carbon Credit " * 6
     pages = pdf_text(render_covering_letter(mae_sai_letter(digits="arabic", body=(paragraph,) * 6))[0])
     assert pages[1].lstrip().startswith("- 2 -")
+
+
+def test_deliver_by_stamp_in_thai_time():
+    from datetime import datetime, timezone
+
+    letter = mae_sai_letter(deliver_by=datetime(2025, 4, 10, 3, 0, tzinfo=timezone.utc))
+    urgency = next(part for part in letter_parts(letter) if part.kind == "urgency")
+    assert urgency.lines == ("ด่วนภายใน ๑๐ เมษายน ๒๕๖๘ เวลา ๑๐.๐๐ น.",)
+    text = "\n".join(pdf_text(render_covering_letter(letter)[0]))
+    assert "ด่วนภายใน ๑๐ เมษายน ๒๕๖๘" in text
+    assert "เวลา ๑๐.๐๐ น." in text

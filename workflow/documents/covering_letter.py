@@ -10,10 +10,11 @@ those parts out once, as text, and both the PDF and the DOCX renderer draw that 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 
 from workflow.documents.thaitext import DIGIT_STYLES, letter_date, number, with_digits
 from workflow.errors import InvalidValue
+from workflow.thaidate import BANGKOK
 
 URGENCY_WORDS = {"most_urgent": "ด่วนที่สุด", "very_urgent": "ด่วนมาก", "urgent": "ด่วน"}
 SECRECY_WORDS = {"top_secret": "ลับที่สุด", "secret": "ลับมาก", "confidential": "ลับ"}
@@ -78,6 +79,9 @@ class Contact:
 class CoveringLetter:
     """Everything printed on a covering letter, as plain data.
 
+    `deliver_by` prints the speed stamp as a delivery deadline (`ด่วนภายใน ๑๐ เมษายน ๒๕๖๘
+    เวลา ๑๐.๐๐ น.`, in Thai time, naive values taken as UTC) in place of `urgency`.
+
     Text fields are printed as given, so their digits stay as the caller wrote them. The
     document number, date, item numbers, quantities and phone numbers follow `digits`
     (`thai` or `arabic`); e-mail addresses and the URL never change.
@@ -99,6 +103,7 @@ class CoveringLetter:
     references: tuple[str, ...] = ()
     enclosures: tuple[Enclosure, ...] = ()
     urgency: str | None = None
+    deliver_by: datetime | None = None
     secrecy: str | None = None
     closing: str = "ขอแสดงความนับถือ"
     copies: tuple[str, ...] = ()
@@ -172,7 +177,9 @@ def letter_parts(letter: CoveringLetter) -> list[Part]:
     parts: list[Part] = []
     if letter.secrecy:
         parts.append(Part("secrecy", (SECRECY_WORDS[letter.secrecy],)))
-    if letter.urgency:
+    if letter.deliver_by:
+        parts.append(Part("urgency", (_deliver_by_stamp(letter.deliver_by, digits),)))
+    elif letter.urgency:
         parts.append(Part("urgency", (URGENCY_WORDS[letter.urgency],)))
     parts.append(Part("number", (f"ที่ {with_digits(letter.doc_number.strip(), digits)}",)))
     parts.append(Part("issuer", (letter.issuer_name, *letter.issuer_address)))
@@ -193,6 +200,13 @@ def letter_parts(letter: CoveringLetter) -> list[Part]:
     if letter.confirmation_url:
         parts.append(Part("qr", (letter.confirmation_url, letter.qr_caption)))
     return parts
+
+
+def _deliver_by_stamp(moment: datetime, digits: str) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    local = moment.astimezone(BANGKOK)
+    return f"ด่วนภายใน {letter_date(local.date(), digits)} เวลา {with_digits(f'{local:%H.%M}', digits)} น."
 
 
 def _numbered(items: tuple[str, ...], digits: str) -> tuple[str, ...]:

@@ -46,6 +46,7 @@ PARAGRAPH_INDENT = 2.5 * CM
 BODY_SIZE = 12.0
 LEADING = BODY_SIZE * 1.5
 STAMP_SIZE = 20.0
+STAMP_SMALL_SIZE = 15.0
 SMALL_SIZE = 10.0
 QR_SIZE = 2.4 * CM
 QR_CAPTION_WIDTH = 6.0 * CM
@@ -94,7 +95,19 @@ class _LetterWriter:
         pass  # drawn on every page by _stamp_secrecy
 
     def _write_urgency(self, part: Part) -> None:
-        draw_text(self.canvas, LEFT, FIRST_BASELINE + 1.3 * CM, part.lines[0], BOLD, STAMP_SIZE, color=red)
+        # The stamp stays left of the Garuda's space. A long `ด่วนภายใน ...` stamp gets a
+        # smaller size and, if it still does not fit, its time on a second line.
+        text = part.lines[0]
+        width = CENTRE - GARUDA_HEIGHT / 2 - LEFT
+        size = STAMP_SIZE if measure(text, STAMP_SIZE, BOLD) <= width else STAMP_SMALL_SIZE
+        lines = [text]
+        if measure(text, size, BOLD) > width:
+            date_part, separator, time_part = text.partition(" เวลา ")
+            lines = [date_part, "เวลา " + time_part] if separator else [text]
+        y = FIRST_BASELINE + 1.3 * CM + (len(lines) - 1) * size * 1.25
+        for line in lines:
+            draw_text(self.canvas, LEFT, y, line, BOLD, size, color=red)
+            y -= size * 1.25
 
     def _write_number(self, part: Part) -> None:
         # NOTE: the Garuda emblem's space (3 cm high, top centre) is left blank because the
