@@ -151,7 +151,7 @@ def test_find_circular_rejects_unknown_number(session, staff):
 # --- jobs -------------------------------------------------------------------------------
 
 
-def test_reminders_two_working_days_before_and_on_due_date(session, staff):
+def test_reminders_before_and_on_due_date(session, staff):
     district, task = chain_to_lao(session, staff)
     answer(session, staff, task)
     # From Friday 4 April 2568 to Wednesday 9 April: the weekend and Chakri Day in lieu do not count.

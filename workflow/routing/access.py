@@ -1,4 +1,4 @@
-"""Who may do what: roles, organizations and delegations valid on a given day."""
+"""Access checks: roles, organizations, and the delegations valid on a given day."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Working days: weekends, Thailand's official holidays and the days the cabinet declares.
 
 The official holidays come from the `holidays` package (`holidays.Thailand`, which includes
-substitution days such as `Songkran Festival (in lieu)`); the declared days come from the
+substitution days such as `Songkran Festival (in lieu)`). The declared days come from the
 `declared_holidays` table, which an admin fills.
 """
 

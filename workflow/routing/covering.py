@@ -22,7 +22,9 @@ from workflow.thaidate import format_be_date
 
 log = logging.getLogger(__name__)
 
-# How a circular addresses all its recipients of one kind.
+THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+
+# Salutation of a circular to all its recipients of one kind.
 ADDRESSEES = {
     ORG_PROVINCE_OFFICE: "ผู้ว่าราชการจังหวัด ทุกจังหวัด",
     ORG_DISTRICT_OFFICE: "นายอำเภอ ทุกอำเภอ",
@@ -60,6 +62,10 @@ def build_covering_letter(session: Session, letter: OfficialLetter) -> Any:
         body.append(f"ด้วย{letter.issuer_name}ขอแจ้งเรื่อง {letter.subject}")
     if letter.due_text:
         body.append(f"จึงขอให้ดำเนินการตามหนังสือดังกล่าว และรายงานผล{letter.due_text}")
+    # Text fields are printed as given, so their Arabic digits are turned into Thai ones to
+    # match the number and date, which the generator prints in Thai digits.
+    enclosures = tuple(Enclosure(item.text.translate(THAI_DIGITS), item.quantity, item.unit) for item in enclosures)
+    body = [paragraph.translate(THAI_DIGITS) for paragraph in body]
     return CoveringLetter(
         doc_number=letter.doc_number,
         issuer_name=letter.issuer_name,
@@ -70,7 +76,7 @@ def build_covering_letter(session: Session, letter: OfficialLetter) -> Any:
         body=tuple(body),
         closing_request="จึงเรียนมาเพื่อโปรดพิจารณาดำเนินการต่อไป",
         signatory=Signatory(
-            name=f"({signer.display_name})",
+            name=signer.display_name,
             positions=(position or "",),
             capacity=letter.signed_capacity or CAPACITY_SELF,
             on_behalf_of=delegation.principal_position_th if delegation else None,

@@ -1,9 +1,9 @@
 """Load the carbon-credit circular chain of 2568 into a database, for trying the routing and roll-up.
 
-DLA issues `มท 0821.2/ว 1446` of 28 March 2568 to every provincial office; Chiang Rai
+DLA issues `มท 0821.2/ว 1446` of 28 March 2568 to every provincial office. Chiang Rai
 receives it, endorses it and re-issues it as `ชร 0023.6/ว 3200` of 2 April 2568 to its 18
-districts and the LAOs it deals with directly; Mae Sai district re-issues it to its 10
-LAOs, each of which names a responsible officer and has its executive approve.
+districts and the LAOs it deals with directly. Mae Sai district re-issues it to its 10
+LAOs. Each of them names a responsible officer, and its executive approves.
 
 Dates follow the letters of that chain where they are known: DLA's letter of 28 March, the
 province's of 2 April due 11 April, the district's deadline of 9 April. DLA's own deadline
@@ -76,7 +76,7 @@ EXECUTIVE_TITLES = {
 
 @dataclass
 class DemoSummary:
-    """What the demo created; empty lists when it found everything in place."""
+    """Summary of one demo run: the chain's letter numbers and what this run added (zero when all was in place)."""
 
     users_created: int = 0
     letters: list[str] = field(default_factory=list)

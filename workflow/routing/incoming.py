@@ -96,11 +96,11 @@ def find_or_create_letter(session: Session, data: dict, created_by_id: int) -> t
     raw_number = data.get("doc_number")
     docnum = normalize_doc_number(raw_number)
     if raw_number and docnum is None:
-        shown = raw_number.get("text") if isinstance(raw_number, dict) else raw_number
+        number_text = raw_number.get("text") if isinstance(raw_number, dict) else raw_number
         raise InvalidValue(
             "invalid_doc_number",
-            f"อ่านเลขที่หนังสือ “{shown}” ไม่ได้ ตัวอย่างที่ถูกต้อง: ชร 0023.6/ว 3200",
-            f"cannot read document number {shown!r}",
+            f"อ่านเลขที่หนังสือ “{number_text}” ไม่ได้ ตัวอย่างที่ถูกต้อง: ชร 0023.6/ว 3200",
+            f"cannot read document number {number_text!r}",
         )
     letter_date = _parse_iso_date(data.get("date"), "date")
     urgency = data.get("urgency")

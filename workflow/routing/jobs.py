@@ -81,8 +81,8 @@ def send_reminders(session: Session, today: date | None = None) -> int:
         rows = []
         for task, doc_number in open_tasks:
             days_left = calendar.working_days_between(today, task.due_effective)
-            wanted = reminder_days.get(task.sender_org_id) or DEFAULT_REMINDER_WORKING_DAYS
-            if days_left not in wanted or (task.id, task.due_effective, days_left) in seen:
+            sender_days = reminder_days.get(task.sender_org_id) or DEFAULT_REMINDER_WORKING_DAYS
+            if days_left not in sender_days or (task.id, task.due_effective, days_left) in seen:
                 continue
             when = "วันนี้" if days_left == 0 else f"อีก {days_left} วันทำการ"
             rows.append({

@@ -103,7 +103,7 @@ class OfficeSettings(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
     # The book code in front of the office's letter numbers, e.g. `ชร 0023.6`.
     doc_prefix: Mapped[Optional[str]] = mapped_column(String(40))
-    # How many working days before the parent letter's due date this office wants answers.
+    # Working days between this office's own due date and the parent letter's due date.
     internal_due_working_days: Mapped[int] = mapped_column(Integer, default=2)
     # Working days before a due date on which recipients get a reminder.
     reminder_working_days: Mapped[list[int]] = mapped_column(JsonValue, default=lambda: [2, 0])
@@ -168,7 +168,7 @@ class OfficialLetter(Base):
     # `ภายใน N (วันทำการ) นับแต่วันที่ได้รับหนังสือ`: counted from each recipient's own receipt.
     relative_days: Mapped[Optional[int]] = mapped_column(Integer)
     relative_working_days: Mapped[bool] = mapped_column(Boolean, default=False)
-    # What recipients send back: [{"name", "label_th", "kind", "required"}].
+    # Fields each recipient fills in to confirm: [{"name", "label_th", "kind", "required"}].
     confirmation_form: Mapped[list[dict[str, Any]]] = mapped_column(JsonValue, default=list)
     signed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     signed_capacity: Mapped[Optional[str]] = mapped_column(String(16))
@@ -268,7 +268,7 @@ class Endorsement(Base):
 
 
 class RoutingTask(Base):
-    """What one recipient must do about one circular; its state comes from its events."""
+    """One recipient's task for one circular. Its state is derived from its events."""
 
     __tablename__ = "routing_tasks"
     # The unique constraint's index also serves lookups by letter alone.

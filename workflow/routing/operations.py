@@ -71,7 +71,7 @@ DECISION_WORDS = ("ทราบ", "ดำเนินการ", "ถือป�
 DECISION_ASSIGN = "มอบ"
 DECISION_FORWARD = "แจ้งเวียน"
 
-# How a letter reached the office; `system` is a delivery through this service.
+# Channels a letter reaches an office through. `system` is a delivery through this service.
 CHANNELS = ("system", "e_office", "ecms", "email", "paper")
 RECEIVING_ROLES = (ROLE_CLERK, ROLE_SUPERVISOR)
 CONFIRMING_ROLES = (ROLE_OFFICER, ROLE_CLERK)
@@ -88,7 +88,7 @@ MAX_FORM_VALUE_LENGTH = 200
 # SQLite before 3.32 accepts at most 999 parameters in one statement; PostgreSQL gets one array.
 SQLITE_IDS_PER_STATEMENT = 900
 
-# What the carbon-credit circular asks each LAO to send back about its responsible officer.
+# Form of the carbon-credit circular: each LAO's responsible officer and how to reach them.
 CARBON_CREDIT_CONFIRMATION_FORM = [
     {"name": "officer_name", "label_th": "ชื่อ-สกุล เจ้าหน้าที่ผู้รับผิดชอบ", "kind": "text", "required": True},
     {"name": "position", "label_th": "ตำแหน่ง", "kind": "text", "required": True},
@@ -558,11 +558,12 @@ def issue_circular(session: Session, user: User, *, subject: str, **options: Any
 def forward_circular(session: Session, user: User, parent_letter_id: int, **options: Any) -> ForwardResult:
     """Re-issue (แจ้งเวียน) a received letter to the offices below as this office's own circular.
 
-    Options: `subject` (default: the parent's), `issued_on` (default: today in Thailand),
-    `due_nominal` (default: the parent's due date less the office's lead time in working
-    days), `relative_days` and `relative_working_days` for a deadline counted from each
-    recipient's receipt, `due_text`, `recipient_codes` (default: the office's direct
-    subordinates), `confirmation_form` (default: the parent's), `urgency`, `delegation_id`.
+    Options and their defaults:
+    - `subject`: the parent's. `issued_on`: today in Thailand. `urgency`: the parent's.
+    - `due_nominal`: the parent's due date less the office's lead time in working days.
+    - `relative_days`, `relative_working_days`: a deadline counted from each recipient's receipt.
+    - `recipient_codes`: the office's direct subordinates. `confirmation_form`: the parent's.
+    - `due_text`, `delegation_id`.
     The office must have registered the parent and have an endorsement ordering
     แจ้งเวียน. Returns a ForwardResult with the new letter and the number of tasks created.
     """
@@ -612,9 +613,11 @@ def _issue(
                 f"วันที่หนังสือ {format_be_date(issued_on)} อยู่ก่อนวันที่ของหนังสือต้นเรื่อง {format_be_date(parent.letter_date)}",
                 f"issued_on {issued_on} is before the parent's date {parent.letter_date}",
             )
-        form = validate_confirmation_form(
-            confirmation_form if confirmation_form is not None else (parent.confirmation_form if parent else [])
-        )
+        if confirmation_form is None:
+            confirmation_form = parent.confirmation_form if parent else []
+        form = validate_confirmation_form(confirmation_form)
+        if urgency is None and parent is not None:
+            urgency = parent.urgency
 
         calendar = load_calendar(session)
         settings = office_settings(session, organization)
@@ -645,7 +648,7 @@ def _issue(
             serial=serial,
             letter_date=issued_on,
             subject=subject,
-            urgency=urgency if urgency is not None else (parent.urgency if parent else None),
+            urgency=urgency,
             issuer_name=organization.name_th,
             issuer_org_id=organization.id,
             parent_letter_id=parent.id if parent else None,
@@ -703,7 +706,7 @@ def _deadline_warnings(deadline: _Deadline, issued_on: date, parent_due: date | 
 
 
 def _typed_value(session: Session, value: Any, type_: Any):
-    """A bind value for the select list of an INSERT ... SELECT.
+    """Return a bind value for the select list of an INSERT ... SELECT.
 
     PostgreSQL needs a cast to know the parameter's type there; SQLite must not get one,
     because its CAST(... AS DATE) turns '2025-04-11' into the number 2025.

@@ -1,4 +1,4 @@
-"""Roll-up of a circular: which LAOs below it have answered, which have not, which are overdue.
+"""Roll-up of a circular: which LAOs below it have confirmed, which have not, which are overdue.
 
 An LAO counts once per circular however many letters of the cascade reached it. It counts
 as confirmed when one of its tasks has an approved confirmation (state `reported`, or
@@ -29,7 +29,7 @@ MAX_CASCADE_DEPTH = 10
 
 @dataclass
 class RecipientStatus:
-    """One LAO's answer to a circular."""
+    """One LAO's status for a circular."""
 
     organization_id: int
     code: str
@@ -82,7 +82,7 @@ def cascade_letter_ids(session: Session, letter_id: int) -> list[int]:
 def recipient_statuses(
     session: Session, letter: OfficialLetter, as_of: date, viewer: User | None = None
 ) -> list[RecipientStatus]:
-    """Return every LAO given a task anywhere below `letter`, with whether it answered or is overdue.
+    """Return every LAO given a task anywhere below `letter`, with whether it confirmed or is overdue.
 
     With a `viewer`, only the LAOs at or below the viewer's office are returned.
     """

@@ -40,7 +40,7 @@ STATE_EVENTS = (
     EVENT_CLOSED,
 )
 
-# Which event may follow which state.
+# Allowed states before each event kind.
 ALLOWED_AFTER: dict[str, frozenset[str]] = {
     EVENT_RECEIVED: frozenset({EVENT_DELIVERED}),
     EVENT_ENDORSED: frozenset({EVENT_RECEIVED, EVENT_ENDORSED, EVENT_ASSIGNED, EVENT_REJECTED}),
@@ -52,7 +52,7 @@ ALLOWED_AFTER: dict[str, frozenset[str]] = {
     EVENT_CLOSED: frozenset(set(STATE_EVENTS) - {EVENT_CLOSED}),
 }
 
-# States in which the recipient has answered, as the roll-up counts them.
+# States in which the recipient's confirmation is approved; the roll-up counts them as confirmed.
 ANSWERED_STATES = frozenset({EVENT_REPORTED, EVENT_CLOSED})
 
 STATE_NAMES_TH = {
@@ -70,7 +70,7 @@ STATE_NAMES_TH = {
 
 @dataclass
 class TaskStatus:
-    """What the events of one task add up to."""
+    """Status of one task, folded from its events."""
 
     state: str
     overdue_marked: bool = False

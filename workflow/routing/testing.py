@@ -1,6 +1,6 @@
 """Helpers for tests of the routing package: databases with the directory loaded, and users.
 
-Each database is migrated to head and loaded with the directory once; `reset` then empties
+Each database is migrated to head and loaded with the directory once. `reset` then empties
 every table except the directory, so that one test does not see another's rows.
 """
 
@@ -29,7 +29,7 @@ UNUSABLE_PASSWORD_HASH = "!"
 
 
 def postgres_reachable(url: str = POSTGRES_TEST_URL) -> str | None:
-    """Return None when PostgreSQL answers at `url`, else the reason it does not."""
+    """Return None when PostgreSQL accepts a connection at `url`, else the reason it does not."""
     engine = create_engine(url, connect_args={"connect_timeout": 5})
     try:
         with engine.connect() as connection:
