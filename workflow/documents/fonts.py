@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import unicodedata
 from pathlib import Path
 
@@ -37,6 +38,8 @@ _PRIVATE_USE = range(0xE000, 0xF900)
 _LATIN_LIGATURES = range(0xFB00, 0xFB07)
 # Aliases start high in the private-use area, clear of those reportlab hands out from U+E000.
 _ALIAS_START = 0xF000
+# The fonts are shared by every thread of the process, and an alias is a new code point in them.
+_ALIAS_LOCK = threading.Lock()
 NIKHAHIT, SARA_AA, SARA_AM = "\u0E4D", "\u0E32", "\u0E33"
 # Glyph names of the Adobe Glyph List form `uni0E48` or `uni0E4D0E48`, with an optional suffix.
 _UNI_NAME = re.compile(r"^uni((?:[0-9A-F]{4})+)(?:\..*)?$")
@@ -71,14 +74,15 @@ class ShapedThaiFont(TTFont):
         """Return a private-use character that draws the glyph of `code` and extracts as `text`."""
         aliases = self.__dict__.setdefault("_aliases", {})
         key = (code, text)
-        if key not in aliases:
-            alias = _ALIAS_START
-            while alias in self.face.charToGlyph:
-                alias += 1
-            self.face.charToGlyph[alias] = self.face.charToGlyph[code]
-            self.face.charWidths[alias] = self.face.charWidths[code]
-            aliases[key] = alias
-            self.__dict__.setdefault("_alias_texts", {})[alias] = text
+        with _ALIAS_LOCK:
+            if key not in aliases:
+                alias = _ALIAS_START
+                while alias in self.face.charToGlyph:
+                    alias += 1
+                self.face.charToGlyph[alias] = self.face.charToGlyph[code]
+                self.face.charWidths[alias] = self.face.charWidths[code]
+                self.__dict__.setdefault("_alias_texts", {})[alias] = text
+                aliases[key] = alias
         return chr(aliases[key])
 
     def glyph_text(self, char: str) -> str:

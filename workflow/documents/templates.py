@@ -8,6 +8,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 # The web app reads its templates from the same folder at the repository root.
+# NOTE: the folder is not package data, so this works from a source checkout or an editable
+# install only, as the web app does.
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEXT_TEMPLATE = "letters/external_letter.txt.j2"
 
