@@ -17,6 +17,7 @@ dictionary, never a fixed pair of strings:
 Each correction is returned as {"from", "to", "start", "end"} with offsets into the corrected
 text, so the caller can warn the clerk with both forms.
 """
+import bisect
 import functools
 import logging
 import re
@@ -41,14 +42,15 @@ DOMAIN_TERMS = (
     "องค์การบริหารส่วนตำบล", "องค์การบริหารส่วนจังหวัด", "งบประมาณ", "รายละเอียด",
     "ผู้รับผิดชอบ", "เจ้าหน้าที่", "จึงเรียนมาเพื่อ", "ลงวันที่", "อ้างถึง", "สำนักงาน",
     "เทศบาลตำบล", "ท้องถิ่นจังหวัด", "ท้องถิ่นอำเภอ", "มอบหมาย", "ประสานงาน", "ระเบียบ",
-    "กระทรวงมหาดไทย", "หนังสือ", "โทรสาร", "ภายในวันที่", "ตั้งแต่วันที่",
+    "กระทรวงมหาดไทย", "หนังสือ", "โทรสาร", "ภายในวันที่", "ตั้งแต่วันที่", "ด่วนที่สุด",
+    "ลงวันที่", "เรียนมาเพื่อ", "ผู้ว่าราชการ",
 ) + MONTHS_FULL
 
 # Classes of look-alike characters: consonants OCR confuses, and upper vowels and tone marks
 # that share a position above the consonant.
 LOOKALIKE_CLASSES = (
     "ขชซฃยญ", "ดคตถภก", "ทถ", "บปษ", "มนฆ", "รว", "ฎฏ", "ผฝ", "พฟ", "ทหฑ", "ลส", "ศส",
-    "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e47", "\u0e48\u0e49\u0e4a\u0e4b", "\u0e38\u0e39",
+    "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e47", "\u0e38\u0e39",
 )
 
 
@@ -70,9 +72,12 @@ def _lookalike_table() -> dict[int, int]:
 
 
 LOOKALIKE = _lookalike_table()
+TONE_MARKS = "\u0e48\u0e49\u0e4a\u0e4b"
+TONE_MARK_RE = re.compile(f"[{TONE_MARKS}]")
+LOOKALIKE_TONELESS = {**LOOKALIKE, **{ord(mark): None for mark in TONE_MARKS}}
 _TERM_BY_SKELETON = {}
 for _term in DOMAIN_TERMS:
-    _TERM_BY_SKELETON.setdefault(_term.translate(LOOKALIKE), _term)
+    _TERM_BY_SKELETON.setdefault(_term.translate(LOOKALIKE_TONELESS), _term)
 TERM_SKELETON_RE = re.compile(
     "|".join(re.escape(s) for s in sorted(_TERM_BY_SKELETON, key=len, reverse=True)))
 
@@ -133,6 +138,8 @@ def _build_neighbourhood(words) -> dict[str, str]:
 
 
 _KEYWORD_NEAR = _build_neighbourhood(LINE_KEYWORDS)
+_KEYWORD_TONELESS = {TONE_MARK_RE.sub("", k): k for k in LINE_KEYWORDS}
+_KEYWORD_TONELESS_NEAR = _build_neighbourhood(_KEYWORD_TONELESS)
 _MONTH_NEAR = _build_neighbourhood(MONTHS_FULL)
 _DECISION_NEAR = _build_neighbourhood(DECISION_WORDS)
 
@@ -205,18 +212,27 @@ def _doubled_marks(text: str) -> list[tuple[int, int, str]]:
 
 
 def _domain_terms(text: str) -> list[tuple[int, int, str]]:
-    skeleton = text.translate(LOOKALIKE)
+    """Find look-alike spellings of domain terms, also with tone marks lost (`ด่วนทีสุด`).
+
+    Terms are searched in a skeleton of the text where look-alike letters share one code
+    point and tone marks are removed; `dropped` maps skeleton offsets back to the text.
+    """
+    skeleton = text.translate(LOOKALIKE_TONELESS)
+    dropped = [m.start() - n for n, m in enumerate(TONE_MARK_RE.finditer(text))]
     out = []
     for match in TERM_SKELETON_RE.finditer(skeleton):
         term = _TERM_BY_SKELETON[match.group()]
-        written = text[match.start():match.end()]
+        start = match.start() + bisect.bisect_right(dropped, match.start())
+        end = match.end() - 1 + bisect.bisect_right(dropped, match.end() - 1) + 1
+        while end < len(text) and TONE_MARK_RE.match(text, end):
+            end += 1
+        written = text[start:end]
         if written == term:
             continue
-        differences = sum(a != b for a, b in zip(written, term))
         allowed = 2 if len(term) >= 6 else 1
-        if differences > allowed or is_word(written):
+        if edit_distance(written, term) > allowed or is_word(written):
             continue
-        out.append((match.start(), match.end(), term))
+        out.append((start, end, term))
     return out
 
 
@@ -229,10 +245,22 @@ def _line_keywords(text: str) -> list[tuple[int, int, str]]:
         if fixed:
             out.append((start, start + fixed[0], fixed[1]))
             continue
-        if word in LINE_KEYWORDS or is_word(word):
+        if word in LINE_KEYWORDS:
             continue
         following = text[match.end():match.end() + 1]
         if following and not following.isspace() and following not in ".:":
+            continue
+        bare = TONE_MARK_RE.sub("", word)
+        toneless = _KEYWORD_TONELESS.get(bare)
+        if toneless is None and not is_word(word):
+            toneless = _KEYWORD_TONELESS.get(nearest(bare, _KEYWORD_TONELESS_NEAR) or "")
+        if toneless:
+            # OCR drops tone marks and first letters (`เรือง`, `รือง` for `เรื่อง`). Letters equal
+            # but for tone marks mean the keyword even if they spell a word; one more slip
+            # is corrected only in a non-word.
+            out.append((start, match.end(), toneless))
+            continue
+        if is_word(word):
             continue
         near = nearest(word, _KEYWORD_NEAR)
         if near and near != word and abs(len(near) - len(word)) <= 1:
