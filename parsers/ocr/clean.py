@@ -25,6 +25,9 @@ _SPECKLE_PIXELS = 12
 # longer, because the tops of a bold word come close to a continuous run.
 _VERTICAL_RUN = 150
 _HORIZONTAL_RUN = 450
+# Letters this tall at 300 dpi (6 mm) are a stamp's, not body text's, which is about
+# 60 pixels (5 mm) for a letter with its marks at 16 pt.
+_STAMP_LETTER_HEIGHT = 70
 # A component taller than this at 300 dpi (25 mm) is a picture such as the Garuda
 # emblem or a signature, not a letter of body text or of a speed stamp.
 _PICTURE_HEIGHT = 300
@@ -46,7 +49,8 @@ def clean_page(image: Image.Image, dpi: float = 300.0, drop_colour: bool = True)
     scale = dpi / 300.0
     ink = ink_mask(image, drop_colour=drop_colour)
     ink = remove_components(ink, min_pixels=max(3, int(_SPECKLE_PIXELS * scale * scale)),
-                            max_height=int(_PICTURE_HEIGHT * scale))
+                            max_height=int(_PICTURE_HEIGHT * scale),
+                            fill_height=int(_STAMP_LETTER_HEIGHT * scale))
     ink = remove_lines(ink, vertical=int(_VERTICAL_RUN * scale), horizontal=int(_HORIZONTAL_RUN * scale))
     angle = estimate_skew(ink)
     if abs(angle) >= 0.15:
@@ -135,18 +139,35 @@ def _pad_front(mask: np.ndarray, count: int, axis: int) -> np.ndarray:
     return np.pad(mask, width)
 
 
-def remove_components(ink: np.ndarray, min_pixels: int, max_height: int) -> np.ndarray:
-    """Return `ink` without components smaller than `min_pixels` or taller than `max_height`."""
+def remove_components(ink: np.ndarray, min_pixels: int, max_height: int, fill_height: int | None = None) -> np.ndarray:
+    """Return `ink` without components smaller than `min_pixels` or taller than `max_height`.
+
+    Components at least `fill_height` tall get their holes filled: those are the
+    letters of a speed stamp (ด่วนที่สุด), printed in outline with a halftone fill
+    that the speckle step removes, and Tesseract reads them only when solid.
+    """
     labels, count = ndimage.label(ink, structure=np.ones((3, 3), dtype=bool))
     if count == 0:
         return ink
     sizes = np.bincount(labels.ravel())
     keep = sizes >= min_pixels
+    tall = []
     for index, box in enumerate(ndimage.find_objects(labels), start=1):
-        if box is not None and box[0].stop - box[0].start > max_height:
+        if box is None:
+            continue
+        height = box[0].stop - box[0].start
+        if height > max_height:
             keep[index] = False
+        elif fill_height and height >= fill_height and keep[index]:
+            tall.append((index, box))
     keep[0] = False
-    return keep[labels]
+    result = keep[labels]
+    for index, box in tall:
+        # Closing first mends outlines that the scan broke, so their holes can be filled.
+        letter = np.pad(labels[box] == index, 3)
+        closed = ndimage.binary_closing(letter, structure=np.ones((3, 3), dtype=bool), iterations=1)
+        result[box] |= ndimage.binary_fill_holes(closed)[3:-3, 3:-3]
+    return result
 
 
 def estimate_skew(ink: np.ndarray) -> float:

@@ -90,8 +90,40 @@ class DigitRecognizer:
         best = probabilities.argmax(axis=1)
         return [(self.labels[i], float(probabilities[row, i])) for row, i in enumerate(best)]
 
+    def read_number(self, glyphs: list[np.ndarray]) -> list[tuple[str, float]]:
+        """Return the digit and its probability for each glyph of one number, all in one script.
+
+        A number is written in Thai or in Arabic digits throughout, and what matters is
+        each digit's value, so a glyph's probability for a value adds both scripts'
+        classes (a handwritten 9 and ๙ look alike) and the script with the larger total
+        over the number is used for every digit.
+        """
+        if not glyphs:
+            return []
+        probabilities = self._averaged_probabilities(glyphs)
+        index = {label: i for i, label in enumerate(self.labels)}
+        arabic = probabilities[:, [index[d] for d in ARABIC_DIGITS]]
+        thai = probabilities[:, [index[d] for d in THAI_DIGITS]]
+        digits = THAI_DIGITS if thai.sum() > arabic.sum() else ARABIC_DIGITS
+        values = arabic + thai
+        best = values.argmax(axis=1)
+        return [(digits[v], float(values[row, v])) for row, v in enumerate(best)]
+
+    def _averaged_probabilities(self, glyphs: list[np.ndarray]) -> np.ndarray:
+        """Return class probabilities averaged over each glyph as scanned and thickened by 1 and 2 pixels.
+
+        Pen strokes are thinner than the printed strokes the network was trained on,
+        and thickened copies raised the probability of the right digit on handwritten
+        serials and days in real scans.
+        """
+        variants = [glyphs]
+        for iterations in (1, 2):
+            variants.append([ndimage.binary_dilation(g, iterations=iterations) for g in glyphs])
+        total = sum(self.probabilities(np.stack([glyph_features(g) for g in variant])) for variant in variants)
+        return total / len(variants)
+
     def read_region(self, ink: np.ndarray, box: tuple[int, int, int, int]) -> list[Reading]:
-        """Split the ink inside `box` into glyphs from left to right and read each as a digit.
+        """Split the ink inside `box` into glyphs from left to right and read them as one number.
 
         Components that overlap horizontally are one glyph (a broken stroke), and
         specks under a fifth of the region's height are ignored.
@@ -99,7 +131,7 @@ class DigitRecognizer:
         left, top, right, bottom = box
         region = ink[max(0, top):bottom, max(0, left):right]
         glyphs = split_glyphs(region)
-        readings = self.classify([g for g, _ in glyphs])
+        readings = self.read_number([g for g, _ in glyphs])
         return [
             Reading(digit=digit, probability=p, box=(left + x0, top + y0, left + x1, top + y1))
             for (digit, p), (_, (x0, y0, x1, y1)) in zip(readings, glyphs)

@@ -31,7 +31,7 @@ _TO_ARABIC = str.maketrans(THAI_DIGITS, ARABIC_DIGITS)
 # Tesseract's confidence (0-100) at or above which a digit it read is kept as read.
 _TRUSTED_DIGIT = 90.0
 # Recognizer probability at or above which its reading of a glyph is used.
-_TRUSTED_GLYPH = 0.6
+_TRUSTED_GLYPH = 0.5
 # A letter's own date is Buddhist era 2500 (1957) or later and at most a year ahead of
 # the clock; a cited or deadline date lies within this many years of the letter's.
 _FIRST_LETTER_YEAR = 2500
@@ -91,7 +91,9 @@ _DATE = re.compile(
 )
 _DOC_NUMBER = re.compile(
     r"^\s*ที\S?\s*(?P<prefix>[ก-ฮ]{2})\s*\.?\s*(?P<office>[0-9๐-๙][0-9๐-๙.]*)\s*/\s*"
-    r"(?P<circular>ว\s*\.?)?\s*(?P<serial>\S.*)$"
+    # The Thai model reads the circular mark ว as 2 now and then; a lone 2 between
+    # the slash and the serial is taken for it.
+    r"(?P<circular>(?:ว\s*\.?)|(?:2(?=\s+[0-9๐-๙])))?\s*(?P<serial>\S.*)$"
 )
 _CITED_DATE = re.compile(r"ลง\s*ว" + _MARKS.pattern + r"*น\s*ท" + _MARKS.pattern + r"*\s*")
 
@@ -185,7 +187,8 @@ class FieldReader:
         if not match:
             return False
         serial = Span(line, match.start("serial"), match.end("serial"))
-        value, sure = self._read_digits(serial)
+        # The serial of a circular is often written by hand after the letter is signed.
+        value, sure = self._read_digits(serial, handwriting_likely=True)
         if not value or not value.translate(_TO_ARABIC).isdigit():
             self._warn("doc_number", serial, "เลขที่หนังสือที่อ่านได้ไม่ตรงรูปแบบเลขที่หนังสือราชการ กรุณาตรวจกับภาพต้นฉบับ")
         elif not sure:
@@ -197,7 +200,7 @@ class FieldReader:
         match = _DATE.search(line.text)
         if not match or match.start() > 3 or line.text[:match.start()].strip():
             return False
-        reading = self._read_date(line, match)
+        reading = self._read_date(line, match, own_date=True)
         if reading is None:
             return True
         day, month, year, sure, span = reading
@@ -215,7 +218,7 @@ class FieldReader:
             match = _DATE.match(line.text, label.end())
             if not match:
                 continue
-            reading = self._read_date(line, match)
+            reading = self._read_date(line, match, own_date=False)
             if reading is None:
                 continue
             day, month, year, sure, span = reading
@@ -225,13 +228,15 @@ class FieldReader:
             elif not sure:
                 self._warn("citation_date", span, "วันที่ในหนังสือที่อ้างถึงอ่านจากภาพไม่ชัด กรุณาตรวจกับภาพต้นฉบับ")
 
-    def _read_date(self, line: TextLine, match: re.Match) -> tuple[int, int, int, bool, Span] | None:
+    def _read_date(self, line: TextLine, match: re.Match, own_date: bool) -> tuple[int, int, int, bool, Span] | None:
         month = month_number(match.group("month"))
         day_span = Span(line, match.start("day"), match.end("day"))
         year_span = Span(line, match.start("year"), match.end("year"))
-        day_text, day_sure = self._read_digits(day_span)
-        # The year may be read after the day was replaced, so its span is found again.
-        shift = len(day_text) - (day_span.end - day_span.start)
+        day_length = day_span.end - day_span.start
+        # The day of the letter's own date is often written by hand, as is the serial.
+        day_text, day_sure = self._read_digits(day_span, handwriting_likely=own_date)
+        # Replacing the day's text moves the year, so its span is shifted by the change.
+        shift = (day_span.end - day_span.start) - day_length
         year_span = Span(line, year_span.start + shift, year_span.end + shift)
         year_text, year_sure = self._read_digits(year_span)
         whole = Span(line, day_span.start, year_span.end)
@@ -243,26 +248,34 @@ class FieldReader:
             year += 2500
         return int(day_text.translate(_TO_ARABIC)), month, year, day_sure and year_sure, whole
 
-    def _read_digits(self, span: Span) -> tuple[str, bool]:
+    def _read_digits(self, span: Span, handwriting_likely: bool = False) -> tuple[str, bool]:
         """Return the digits of `span`, replacing its text in the line, and whether they are sure.
 
-        Arabic digits Tesseract read with high confidence are kept. Otherwise the recognizer
-        reads the ink inside the span's box; its reading replaces the text when every
-        glyph is clear, and is never sure, because such a value was handwritten or unclear.
+        Arabic digits that Tesseract read with high confidence are kept, and are sure
+        unless `handwriting_likely` and the recognizer reads the ink differently.
+        Otherwise the recognizer's reading replaces the text when every glyph is clear,
+        and it is never sure, because such a value was handwritten or unclear.
         """
         text = span.text.strip()
         confidences = span.confidences()
         # Only Arabic digits are trusted: the Thai model misreads the Thai digits it has.
-        if text and all(ch in ARABIC_DIGITS for ch in text) and confidences and min(confidences) >= _TRUSTED_DIGIT:
+        trusted = bool(text) and all(ch in ARABIC_DIGITS for ch in text) and bool(confidences) \
+            and min(confidences) >= _TRUSTED_DIGIT
+        if trusted and not handwriting_likely:
             return text, True
         box = span.box
         if self.recognizer is None or box is None:
-            return text, False
+            return text, trusted
         readings = self.recognizer.read_region(self.ink, _pad(box, self.ink.shape))
-        if not readings or min(r.probability for r in readings) < _TRUSTED_GLYPH:
+        clear = bool(readings) and min(r.probability for r in readings) >= _TRUSTED_GLYPH
+        digits = "".join(r.digit for r in readings)
+        if trusted:
+            agree = clear and digits.translate(_TO_ARABIC) == text
+            if agree or not clear or len(digits) == len(text):
+                return text, agree
+        if not clear:
             log.debug("page %s: digits %r unclear: %s", self.page_number, text, readings)
             return text, False
-        digits = "".join(r.digit for r in readings)
         _replace(span.line, span.start, span.end, digits)
         span.line.char_boxes[span.start:span.start + len(digits)] = [r.box for r in readings]
         span.end = span.start + len(digits)
