@@ -81,6 +81,7 @@ def page(browser, server_url):
 
 def screenshot(page, tmp_path, name: str) -> Path:
     path = tmp_path / name
+    page.evaluate("document.fonts.ready")
     page.screenshot(path=str(path), full_page=True)
     keep = os.environ.get("SARABAN_SCREENSHOT_DIR")
     if keep:
