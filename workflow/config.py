@@ -16,6 +16,17 @@ def default_database_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'var' / 'saraban.db'}"
 
 
+def normalize_database_url(url: str) -> str:
+    """Point a plain `postgresql://` or `postgres://` URL at psycopg 3, the driver this project installs.
+
+    SQLAlchemy would pick psycopg2 for a URL without a driver, and psycopg2 is not a dependency.
+    """
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme):]
+    return url
+
+
 def config_from_env(environ: dict | None = None) -> dict:
     """Build the Flask config mapping from environment variables.
 
@@ -28,7 +39,7 @@ def config_from_env(environ: dict | None = None) -> dict:
     max_upload_mb = int(env.get("SARABAN_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB))
     storage = env.get("SARABAN_STORAGE") or str(PROJECT_ROOT / "var" / "originals")
     return {
-        "DATABASE_URL": env.get("DATABASE_URL") or default_database_url(),
+        "DATABASE_URL": normalize_database_url(env.get("DATABASE_URL") or default_database_url()),
         "REDIS_URL": env.get("REDIS_URL") or None,
         "SARABAN_STORAGE": storage,
         "SARABAN_MAX_UPLOAD_BYTES": max_upload_mb * 1024 * 1024,
