@@ -13,6 +13,7 @@ from workflow import fields as letter_fields
 from workflow.config import config_from_env
 from workflow.db import Database
 from workflow.errors import RequestTooLarge, WorkflowError
+from workflow.operations import format_size
 from workflow.storage import OriginalStore
 from workflow.thaidate import format_be_date, format_be_datetime
 
@@ -83,6 +84,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         field_spec=letter_fields.spec_for,
         path_label=letter_fields.path_label,
+        format_size=format_size,
         display_lines=letter_fields.display_lines,
         form_text=letter_fields.form_text,
         CAPACITY=letter_fields.CAPACITY,
@@ -103,11 +105,11 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(_error):
-        limit_mb = current_app.config["MAX_CONTENT_LENGTH"] / 1048576
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
         error = RequestTooLarge(
             "file_too_large",
-            f"ไฟล์ที่ส่งมารวมกันมีขนาดเกิน {limit_mb:.0f} MB ระบบจึงไม่รับ กรุณาแบ่งส่งทีละน้อยลง",
-            f"request body over MAX_CONTENT_LENGTH ({limit_mb:.0f} MB)",
+            f"ไฟล์ที่ส่งมารวมกันมีขนาดเกิน {format_size(limit)} ระบบจึงไม่รับ กรุณาแบ่งส่งทีละน้อยลง",
+            f"request body over MAX_CONTENT_LENGTH ({limit} bytes)",
         )
         return _workflow_error(error)
 

@@ -122,6 +122,13 @@ def _clean_filename(filename: str) -> str:
     return (name or "ไม่มีชื่อ")[:MAX_FILENAME_LENGTH]
 
 
+def format_size(size: int) -> str:
+    """Format a byte count for the screen: `50 MB`, `1.5 MB` or `512 KB`."""
+    if size >= 1024 * 1024:
+        return f"{round(size / 1048576, 1):g} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
 def check_upload_size(data: bytes, filename: str, max_bytes: int) -> None:
     """Raise UploadRejected for a file that is not kept at all: empty, or over `max_bytes`."""
     if not data:
@@ -131,11 +138,12 @@ def check_upload_size(data: bytes, filename: str, max_bytes: int) -> None:
             f"{filename}: the file is empty",
         )
     if len(data) > max_bytes:
+        # Callers read at most max_bytes + 1 bytes, so the file's real size is not known here.
         raise UploadRejected(
             "file_too_large",
-            f"ไฟล์ “{filename}” มีขนาด {len(data) / 1048576:.1f} MB "
-            f"เกินขนาดที่รับได้ {max_bytes / 1048576:.0f} MB",
-            f"{filename}: {len(data)} bytes is over the limit of {max_bytes}",
+            f"ไฟล์ “{filename}” มีขนาดเกิน {format_size(max_bytes)} ซึ่งเป็นขนาดสูงสุดที่ระบบรับได้ "
+            "กรุณาลดขนาดไฟล์ หรือแยกเป็นหลายไฟล์",
+            f"{filename}: over the limit of {max_bytes} bytes",
         )
 
 
