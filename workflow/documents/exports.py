@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,15 +21,14 @@ from openpyxl.utils import get_column_letter
 from workflow.errors import InvalidValue
 from workflow.thaidate import format_be_date, format_be_datetime
 
-log = logging.getLogger(__name__)
-
 FORMATS = ("xlsx", "csv")
 MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
 }
-# Excel's limits: 31 characters for a sheet name, 255 characters for a column width.
+# Excel accepts at most 31 characters in a sheet name.
 MAX_SHEET_TITLE = 31
+# Automatic widths stop here, so that one long value does not push the other columns off screen.
 MAX_COLUMN_WIDTH = 60
 # Spreadsheet programs run a cell that starts with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
