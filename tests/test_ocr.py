@@ -143,3 +143,16 @@ def test_red_stamp_is_dropped_before_ocr():
     result = read_document(png_bytes(page))
     assert "1234" not in result.pages[0]
     assert "เรียน ผู้ว่าราชการจังหวัด ทุกจังหวัด" in result.pages[0].splitlines()
+
+
+def test_thai_digits_of_the_date_are_read_again():
+    lines = [
+        ("ที่ ชร ๐๐๒๓.๖/ว ๓๒๐๐", 150),
+        ("๒๗ เมษายน ๒๕๖๘", 1000),
+        ("เรื่อง การใช้งานระบบบัญชี Carbon Credit", 150),
+    ]
+    result = read_document(png_bytes(letter_page(lines, issuer="ศาลากลางจังหวัดเชียงราย")))
+    page_lines = result.pages[0].splitlines()
+    number_line = next(line for line in page_lines if line.startswith("ที่ ชร"))
+    assert "๒๗ เมษายน ๒๕๖๘" in page_lines
+    assert number_line.endswith("/ว ๓๒๐๐")

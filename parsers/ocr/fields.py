@@ -72,20 +72,25 @@ def skeleton(text: str) -> str:
     return _MARKS.sub("", text)
 
 
+# Letters the Thai model confuses, matched as either in month names.
+_CONFUSED = {"ต": "[ตด]", "ด": "[ตด]", "ย": "[ยข]", "ข": "[ยข]", "บ": "[บป]", "ป": "[บป]"}
+
+
 def _month_pattern() -> str:
-    # Each month is matched on its letters only, marks optional, with ต and ด interchangeable
-    # because OCR confuses them.
+    # Each month is matched on its letters only, marks optional, and with the letters
+    # OCR confuses interchangeable.
     parts = []
     for month in MONTHS:
         letters = []
         for ch in skeleton(month):
-            letters.append("[ตด]" if ch in "ตด" else re.escape(ch))
+            letters.append(_CONFUSED.get(ch, re.escape(ch)))
             letters.append(_MARKS.pattern + "*")
         parts.append("".join(letters))
-    return "|".join(f"(?:{p})" for p in parts)
+    return "|".join(f"(?:{p})" for p in parts)  # no month pattern contains "|"
 
 
-_MONTH = re.compile(_month_pattern())
+_MONTH_PATTERNS = _month_pattern().split("|")
+_MONTH = re.compile("|".join(_MONTH_PATTERNS))
 _DATE = re.compile(
     r"(?P<day>\S{1,3})\s*(?P<month>" + _MONTH.pattern + r")\s*(?:พ\s*\.?\s*ศ\s*\.?\s*)?(?P<year>\S{2,5})"
 )
@@ -93,16 +98,15 @@ _DOC_NUMBER = re.compile(
     r"^\s*ที\S?\s*(?P<prefix>[ก-ฮ]{2})\s*\.?\s*(?P<office>[0-9๐-๙][0-9๐-๙.]*)\s*/\s*"
     # The Thai model reads the circular mark ว as 2 now and then; a lone 2 between
     # the slash and the serial is taken for it.
-    r"(?P<circular>(?:ว\s*\.?)|(?:2(?=\s+[0-9๐-๙])))?\s*(?P<serial>\S.*)$"
+    r"(?P<circular>(?:ว[\u0e34-\u0e3a\u0e47-\u0e4e]?\s*\.?)|(?:2(?=\s+[0-9๐-๙])))?\s*(?P<serial>\S.*)$"
 )
 _CITED_DATE = re.compile(r"ลง\s*ว" + _MARKS.pattern + r"*น\s*ท" + _MARKS.pattern + r"*\s*")
 
 
 def month_number(text: str) -> int | None:
     """Return 1-12 for a month name read by OCR, or None."""
-    bare = skeleton(text).replace("ด", "ต")
     for number, month in enumerate(MONTHS, start=1):
-        if skeleton(month).replace("ด", "ต") == bare:
+        if re.fullmatch(_MONTH_PATTERNS[number - 1], text):
             return number
     return None
 
@@ -189,12 +193,29 @@ class FieldReader:
         serial = Span(line, match.start("serial"), match.end("serial"))
         # The serial of a circular is often written by hand after the letter is signed.
         value, sure = self._read_digits(serial, handwriting_likely=True)
+        # The circular mark and the office code stand left of the serial, so they are
+        # fixed after it, from the right: replacing text then moves nothing still to read.
+        if match.group("circular") and match.group("circular").strip() != "ว":
+            circular_end = match.start("circular") + len(match.group("circular").rstrip())
+            _replace(line, match.start("circular"), circular_end, "ว")
+        self._read_office_code(line, match.start("office"), match.end("office"))
         if not value or not value.translate(_TO_ARABIC).isdigit():
             self._warn("doc_number", serial, "เลขที่หนังสือที่อ่านได้ไม่ตรงรูปแบบเลขที่หนังสือราชการ กรุณาตรวจกับภาพต้นฉบับ")
         elif not sure:
             self._warn("doc_number", serial,
                        f"เลขที่หนังสือ \"{line.text.strip()}\" อ่านจากลายมือหรือภาพไม่ชัด กรุณาตรวจกับภาพต้นฉบับ")
         return True
+
+    def _read_office_code(self, line: TextLine, start: int, end: int) -> None:
+        """Read again the Thai digits of an office code such as ๐๘๒๑.๒, part by part between dots.
+
+        Parts are read from the right, so replacing one never moves those still to read.
+        """
+        if not any(ch in THAI_DIGITS for ch in line.text[start:end]):
+            return
+        parts = [m.span() for m in re.finditer(r"[^.]+", line.text[start:end])]
+        for part_start, part_end in reversed(parts):
+            self._read_digits(Span(line, start + part_start, start + part_end))
 
     def _read_letter_date(self, line: TextLine) -> bool:
         match = _DATE.search(line.text)
@@ -266,7 +287,7 @@ class FieldReader:
         box = span.box
         if self.recognizer is None or box is None:
             return text, trusted
-        readings = self.recognizer.read_region(self.ink, _pad(box, self.ink.shape))
+        readings = self.recognizer.read_region(self.ink, _pad(box, self.ink.shape), core=box)
         clear = bool(readings) and min(r.probability for r in readings) >= _TRUSTED_GLYPH
         digits = "".join(r.digit for r in readings)
         if trusted:
@@ -295,7 +316,14 @@ class FieldReader:
 
 
 def _pad(box: Box, shape: tuple[int, ...]) -> Box:
-    """Return `box` grown by a fifth of its height, so strokes outside Tesseract's box are kept."""
-    margin = max(2, (box[3] - box[1]) // 5)
-    return (max(0, box[0] - margin), max(0, box[1] - margin),
-            min(shape[1], box[2] + margin), min(shape[0], box[3] + margin))
+    """Return `box` grown by half its height at the sides and a fifth above and below.
+
+    Tesseract's character boxes can cut a stroke off; parts of neighbouring letters
+    that the margin takes in are dropped by the recognizer, which keeps only glyphs
+    centred inside the original box.
+    """
+    height = box[3] - box[1]
+    side = max(2, height // 2)
+    margin = max(2, height // 5)
+    return (max(0, box[0] - side), max(0, box[1] - margin),
+            min(shape[1], box[2] + side), min(shape[0], box[3] + margin))
