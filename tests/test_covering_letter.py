@@ -317,3 +317,10 @@ def test_deliver_by_stamp_in_thai_time():
     text = "\n".join(pdf_text(render_covering_letter(letter)[0]))
     assert "ด่วนภายใน ๑๐ เมษายน ๒๕๖๘" in text
     assert "เวลา ๑๐.๐๐ น." in text
+
+
+def test_blank_position_lines_dropped():
+    letter = mae_sai_letter(signatory=Signatory("นายสมพงษ์ ใจมั่น", ("",), capacity="acting",
+                                                on_behalf_of="นายอำเภอแม่สาย"))
+    signature = next(part for part in letter_parts(letter) if part.kind == "signature")
+    assert signature.lines == ("(นายสมพงษ์ ใจมั่น)", "รักษาราชการแทน", "นายอำเภอแม่สาย")

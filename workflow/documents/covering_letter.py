@@ -234,7 +234,7 @@ def _body_paragraphs(body: tuple[str | ActionList, ...], digits: str):
 
 
 def _signature_lines(signatory: Signatory) -> tuple[str, ...]:
-    lines = [f"({signatory.name.strip()})", *signatory.positions]
+    lines = [f"({signatory.name.strip()})", *(line for line in signatory.positions if line.strip())]
     words = CAPACITY_WORDS[signatory.capacity]
     if words:
         if len(lines) > 1:
