@@ -11,7 +11,7 @@ from parsers.thaidate import DIGIT, to_arabic
 DOCNUM_PATTERN = (
     rf"(?P<prefix>[ก-ฮ]\s?\.?\s?[ก-ฮ])\.?\s*"
     rf"(?P<office>{DIGIT}{{2,6}}(?:\s?\.\s?{DIGIT}{{1,3}})*)\s*/\s*"
-    rf"(?P<circular>ว\s?\.?)?\s*(?P<serial>{DIGIT}{{1,6}})(?!{DIGIT})"
+    rf"(?P<circular>ว\s?\.?)?\s*(?P<serial>(?:[|Il]\s?)?{DIGIT}{{1,6}})(?!{DIGIT})"
 )
 # Standing alone, a number's two letters must not end a longer Thai word (`มติ ครม. ๑๒/๒๕๖๘`).
 DOCNUM_RE = re.compile(r"(?<![ก-ฯะ-ฺเ-ๆ])" + DOCNUM_PATTERN)
@@ -26,8 +26,10 @@ def normalize(match: re.Match) -> dict:
     prefix = re.sub(r"[\s.]", "", match.group("prefix"))
     office = re.sub(r"\s", "", to_arabic(match.group("office")))
     circular = match.group("circular") is not None
-    serial = int(to_arabic(match.group("serial")))
-    serial_text = to_arabic(match.group("serial"))
+    # OCR reads a handwritten 1 as a bar or a Latin l before the other digits.
+    serial_text = re.sub(r"\s", "", to_arabic(match.group("serial")))
+    serial_text = re.sub(r"^[|Il]", "1", serial_text)
+    serial = int(serial_text)
     text = f"{prefix} {office}/" + (f"ว {serial_text}" if circular else serial_text)
     return {"text": text, "prefix": prefix, "office": office, "circular": circular, "serial": serial}
 

@@ -14,7 +14,7 @@ from parsers.docnum import NUMBER_LINE_RE, normalize, same_number
 from parsers.lettercheck import check_letter, check_file
 from parsers.parts import (
     CLOSING_RE, COURTESY_RE, DATE_RE, DELIVER_BY_RE, ENCLOSURES_RE, PAGE_MARK_RE, PAREN_NAME_RE,
-    REFERENCES_RE, SALUTATION_RE, SECRECY_LINE_RE, SECRECY_WORDS, SUBJECT_RE, URGENCY_RE,
+    REFERENCES_RE, SALUTATION_RE, URGENCY_LINE_RE, SECRECY_LINE_RE, SECRECY_WORDS, SUBJECT_RE, URGENCY_RE,
     URGENCY_WORDS, BODY_OPENER_RE, QUANTITY_RE, CONTACT_LINE_RE, Line, date_from_match, find_stamps,
     head_line_kind, is_address, is_org, join_lines, parse_citation, parse_contact,
     parse_person, split_items, split_lines,
@@ -91,7 +91,7 @@ def _head_start(lines: list[Line], previous: int, anchor: int) -> int:
     i = anchor - 1
     while i > previous:
         line = lines[i]
-        if line.blank:
+        if line.blank or line.noise:
             i -= 1
             continue
         kind = head_line_kind(line.text)
@@ -218,8 +218,8 @@ def _parse_head(letter: dict, lines: list[Line], head_end: int, stamp_lines: set
             letter["deliver_by"] = _deliver_by(deliver.group("rest"))
             _span(spans, "deliver_by", (line.start + deliver.start(), line.end))
             continue
-        urgency = URGENCY_RE.search(text)
-        if urgency and letter["urgency"] is None and len(text) <= len(urgency.group()) + 4:
+        urgency = URGENCY_LINE_RE.match(text)
+        if urgency and letter["urgency"] is None:
             letter["urgency"] = URGENCY_WORDS[urgency.group(1)]
             _span(spans, "urgency", (line.start + urgency.start(), line.start + urgency.end()))
             continue
@@ -284,10 +284,17 @@ def _continuation(lines: list[Line], index: int, stop) -> int:
     last = index
     for k in range(index + 1, len(lines)):
         line = lines[k]
+        if line.noise:
+            continue
         if line.blank or stop(line.text):
             break
         last = k
     return last
+
+
+def _texts(lines: list[Line], first: int, last: int) -> list[str]:
+    """Return the texts of lines[first..last] without noise lines."""
+    return [lines[k].text for k in range(first, last + 1) if not lines[k].noise]
 
 
 def _is_part_keyword(text: str) -> bool:
@@ -304,7 +311,7 @@ def _parse_subject(letter: dict, lines: list[Line], index: int) -> int:
     line = lines[index]
     match = SUBJECT_RE.match(line.text)
     last = _continuation(lines, index, _is_heading_keyword)
-    parts = [line.text[match.end():]] + [lines[k].text for k in range(index + 1, last + 1)]
+    parts = [line.text[match.end():]] + _texts(lines, index + 1, last)
     letter["subject"] = join_lines(parts) or None
     _span(letter["spans"], "subject", (line.start + match.end(), lines[last].end))
     return last + 1
@@ -325,7 +332,7 @@ def _parse_salutation(letter: dict, lines: list[Line], index: int) -> int:
     letter["salutation"] = match.group(1)
     _span(letter["spans"], "salutation", (line.start, line.start + len(match.group(1))))
     last = _continuation(lines, index, _ends_addressee)
-    parts = [line.text[match.end():]] + [lines[k].text for k in range(index + 1, last + 1)]
+    parts = [line.text[match.end():]] + _texts(lines, index + 1, last)
     letter["addressee"] = join_lines(parts) or None
     _span(letter["spans"], "addressee", (line.start + match.end(), lines[last].end))
     return last + 1
@@ -356,14 +363,14 @@ def _parse_citations(letter: dict, lines: list[Line], begin: int) -> int:
     """
     text = letter["text"]
     i = begin
-    while i < len(lines) and lines[i].blank:
+    while i < len(lines) and (lines[i].blank or lines[i].noise):
         i += 1
     if i >= len(lines) or not (REFERENCES_RE.match(lines[i].text) or ENCLOSURES_RE.match(lines[i].text)):
         return i
     last, k = i, i + 1
     while k < len(lines):
         current = lines[k]
-        if current.blank:
+        if current.blank or current.noise:
             k += 1
             continue
         if REFERENCES_RE.match(current.text) or ENCLOSURES_RE.match(current.text):
@@ -397,7 +404,7 @@ def _parse_citations(letter: dict, lines: list[Line], begin: int) -> int:
             for field, (a, b) in inner.items():
                 _span(letter["spans"], f"{key}.{index}.{field}", (offset + a, offset + b))
     i = last + 1
-    while i < len(lines) and lines[i].blank:
+    while i < len(lines) and (lines[i].blank or lines[i].noise):
         i += 1
     return i
 
@@ -411,7 +418,7 @@ def _tail_guess(lines: list[Line], begin: int) -> int:
 
 def _parse_closing(letter: dict, lines: list[Line], index: int) -> None:
     last = _continuation(lines, index, lambda t: bool(COURTESY_RE.match(t)))
-    letter["closing_request"] = join_lines([lines[k].text for k in range(index, last + 1)])
+    letter["closing_request"] = join_lines(_texts(lines, index, last))
     _span(letter["spans"], "closing_request", (lines[index].start, lines[last].end))
 
 

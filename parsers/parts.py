@@ -14,6 +14,8 @@ SEPARATOR_RE = re.compile(r"\n|\f")
 URGENCY_WORDS = {"ด่วนที่สุด": "most_urgent", "ด่วนมาก": "very_urgent", "ด่วน": "urgent"}
 SECRECY_WORDS = {"ลับที่สุด": "top_secret", "ลับมาก": "secret", "ลับ": "confidential"}
 URGENCY_RE = re.compile(r"(?<![ก-๛])(ด่วนที่สุด|ด่วนมาก|ด่วน)(?!ภายใน)(?![ก-๛])")
+# An urgency stamp alone on its line, perhaps with OCR specks after it.
+URGENCY_LINE_RE = re.compile(r"^(ด่วนที่สุด|ด่วนมาก|ด่วน)(?![ก-๛])[^ก-ฮA-Za-z]{0,8}$")
 DELIVER_BY_RE = re.compile(r"ด่วนภายใน\s*(?:วันที่)?\s*(?P<rest>.{0,60})")
 SECRECY_LINE_RE = re.compile(r"^(ลับที่สุด|ลับมาก|ลับ)$")
 
@@ -37,6 +39,7 @@ ADDRESS_START_RE = re.compile(
 POSTCODE_END_RE = re.compile(rf"(?<!{DIGIT}){DIGIT}{{5}}\s*$")
 STAMP_FIELD_RE = re.compile(
     r"^(?P<label>เลขรับ|เลขทะเบียนรับ|ทะเบียนรับ|รับที่|เลขที่|วันที่|เวลา)\s*(?:ที่)?\s*[.:…_\s]*(?P<value>.*)$")
+NOISE_RE = re.compile(r"^[^ก-ฮA-Za-z]{1,4}$")
 PAGE_MARK_RE = re.compile(rf"^(?:-\s*{DIGIT}{{1,3}}\s*-|/\s*.*\.\.\.?|/\s*{DIGIT}.*)$")
 PAREN_NAME_RE = re.compile(r"\(\s*([^()]{2,80}?)\s*\)")
 RANK_LINE_RE = re.compile(r"^[ก-๛]{1,4}\s?\.(?:\s?[ก-๛]{1,4}\s?\.)*$|^ว่าที่\s*[ก-๛. ]{0,20}$")
@@ -76,6 +79,11 @@ class Line:
     @property
     def blank(self) -> bool:
         return not self.text
+
+    @property
+    def noise(self) -> bool:
+        """A short line without letters: OCR specks, stray page digits, rules (`=`, `|`)."""
+        return bool(NOISE_RE.match(self.text))
 
 
 def split_lines(text: str, base: int = 0) -> list[Line]:
@@ -151,7 +159,7 @@ def head_line_kind(text: str) -> str | None:
         return "number"
     if is_date_line(text):
         return "date"
-    if URGENCY_RE.fullmatch(text) or text.startswith("ด่วนภายใน") or SECRECY_LINE_RE.match(text):
+    if URGENCY_LINE_RE.match(text) or text.startswith("ด่วนภายใน") or SECRECY_LINE_RE.match(text):
         return "class"
     if STAMP_FIELD_RE.match(text):
         return "stamp"

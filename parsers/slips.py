@@ -43,7 +43,7 @@ DOMAIN_TERMS = (
     "ผู้รับผิดชอบ", "เจ้าหน้าที่", "จึงเรียนมาเพื่อ", "ลงวันที่", "อ้างถึง", "สำนักงาน",
     "เทศบาลตำบล", "ท้องถิ่นจังหวัด", "ท้องถิ่นอำเภอ", "มอบหมาย", "ประสานงาน", "ระเบียบ",
     "กระทรวงมหาดไทย", "หนังสือ", "โทรสาร", "ภายในวันที่", "ตั้งแต่วันที่", "ด่วนที่สุด",
-    "ลงวันที่", "เรียนมาเพื่อ", "ผู้ว่าราชการ",
+    "ลงวันที่", "เรียนมาเพื่อ", "ผู้ว่าราชการ", "ท้องถิ่น", "ฉบับที่", "เมื่อวันที่", "วันที่",
 ) + MONTHS_FULL
 
 # Classes of look-alike characters: consonants OCR confuses, and upper vowels and tone marks
@@ -236,6 +236,26 @@ def _domain_terms(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+CLASS_WORDS = ("ด่วนที่สุด", "ด่วนมาก", "ลับที่สุด", "ลับมาก")
+_CLASS_TONELESS = {TONE_MARK_RE.sub("", w): w for w in CLASS_WORDS}
+_CLASS_NEAR = _build_neighbourhood(_CLASS_TONELESS)
+_SHORT_LINE_RE = re.compile(r"^[ \t]*([ก-๛][ก-๛ ]{3,14}?)[ \t]*$", re.MULTILINE)
+
+
+def _class_lines(text: str) -> list[tuple[int, int, str]]:
+    """Correct a short line that is a misread speed or secrecy stamp (`ดวนท สุด`)."""
+    out = []
+    for match in _SHORT_LINE_RE.finditer(text):
+        written = match.group(1)
+        bare = TONE_MARK_RE.sub("", written.replace(" ", ""))
+        if written in CLASS_WORDS or is_word(written.replace(" ", "")):
+            continue
+        word = _CLASS_TONELESS.get(nearest(bare, _CLASS_NEAR) or "")
+        if word:
+            out.append((match.start(1), match.end(1), word))
+    return out
+
+
 def _line_keywords(text: str) -> list[tuple[int, int, str]]:
     out = []
     for match in _FIRST_WORD_RE.finditer(text):
@@ -338,6 +358,7 @@ def correct_words(text: str) -> tuple[str, list[dict]]:
     corrector = Corrector(text)
     corrector.apply(_doubled_marks(corrector.text))
     corrector.apply(_line_keywords(corrector.text))
+    corrector.apply(_class_lines(corrector.text))
     corrector.apply(_domain_terms(corrector.text))
     corrector.apply(_month_names(corrector.text))
     return corrector.text, corrector.corrections

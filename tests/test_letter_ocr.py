@@ -83,3 +83,44 @@ def test_corrections_are_reported(letter):
     messages = [w["message"] for w in letter["warnings"] if w["code"] == "corrected_text"]
     assert any("\"ด่วนทีสุด\"" in m for m in messages)
     assert any("\"สิงทีส่งมาด้วย\"" in m for m in messages)
+
+
+SCAN_HEAD = """ดวนท สุด
+ที่ มท 0809.3/ว. | 59
+สำนักงาน ก.ท.
+ถนนนครราชสีมา เขตดุสิต กทม. 10300
+29 เมษายน 2551
+เรื่อง ประกาศกำหนดหลักเกณฑ์การสอบแข่งขัน
+เรียน ประธาน ก.ท.จ.กาญจนบุรี
+1
+อ้างถึง หนังสือสำนักงาน ก.ท. ที่ มท 0809.2/ว 51 ลงวันที่ 8 เมษายน 2551
+=
+ตามที่ ก.ท. ได้มีมติ นั้น
+จึงเรียนมาเพื่อโปรดพิจารณา
+ขอแสดงความนับถือ
+"""
+
+
+@pytest.fixture(scope="module")
+def scan():
+    (found,) = parse_letters(SCAN_HEAD)
+    return found
+
+
+def test_misread_urgency_stamp_line(scan):
+    assert scan["urgency"] == "most_urgent"
+    assert scan["text"].startswith("ด่วนที่สุด\n")
+
+
+def test_bar_read_for_handwritten_one(scan):
+    assert scan["doc_number"]["text"] == "มท 0809.3/ว 159"
+
+
+def test_noise_lines_are_skipped(scan):
+    assert scan["addressee"] == "ประธาน ก.ท.จ.กาญจนบุรี"
+    assert [r["doc_number"]["text"] for r in scan["references"]] == ["มท 0809.2/ว 51"]
+
+
+def test_urgency_stamp_with_specks_after_it():
+    (found,) = parse_letters("ด่วนที่สุด ) - '\n" + SCAN_HEAD.split("\n", 1)[1])
+    assert found["urgency"] == "most_urgent"
