@@ -623,10 +623,9 @@ def _join(match: re.Match, faults: PageFaults, report: _Report, reason: str) -> 
     if not crossing or crossing[0][2] is None:
         return match.group()
     start, end, word, _edits = crossing[0]
-    # The crossing word may only merge whole words of each side, never re-split them.
-    if start not in {token[0] for token in tail_tokens}:
-        return match.group()
-    if end - boundary not in {token[1] for token in head_tokens}:
+    # The crossing word may split a word of either side only into two dictionary words
+    # (`กระทำ` + `ความผิด` of `กระทำความผิด`), never leave a fragment (`เทศบา` + `ลพ`).
+    if not _splits_into_words(tail, tail_tokens, start) or not _splits_into_words(head, head_tokens, end - boundary):
         return match.group()
     if reason == "space" and tail_tokens[-1][2] is not None and head_tokens[0][2] is not None:
         return match.group()
@@ -640,6 +639,17 @@ def _join(match: re.Match, faults: PageFaults, report: _Report, reason: str) -> 
     )
     cut = len(left) - len(tail)
     return left[: cut + start] + word + right[end - boundary :]
+
+
+def _splits_into_words(text: str, tokens: tuple, index: int) -> bool:
+    """Return True when `index` is a token boundary of `text`, or splits its token into two
+    dictionary words."""
+    for start, end, _word, _edits in tokens:
+        if index in (start, end):
+            return True
+        if start < index < end:
+            return vocab.is_word(text[start:index]) and vocab.is_word(text[index:end])
+    return False
 
 
 @functools.lru_cache(maxsize=65536)
