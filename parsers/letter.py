@@ -10,8 +10,9 @@ import re
 
 from parsers import slips
 from parsers.deadlines import find_asap, find_deadlines
-from parsers.docnum import NUMBER_LINE_RE, normalize, same_number
-from parsers.lettercheck import check_letter, check_file
+from parsers.docnum import NUMBER_LINE_RE, normalize
+from parsers.lettercheck import check_file, check_letter
+from parsers.thaidate import parse_time
 from parsers.parts import (
     CLOSING_RE, COURTESY_RE, DATE_RE, DELIVER_BY_RE, ENCLOSURES_RE, PAGE_MARK_RE, PAREN_NAME_RE,
     REFERENCES_RE, SALUTATION_RE, URGENCY_LINE_RE, SECRECY_LINE_RE, SECRECY_WORDS, SUBJECT_RE, URGENCY_RE,
@@ -26,12 +27,14 @@ logger = logging.getLogger(__name__)
 
 # How far below a `เรื่อง` line its `เรียน` line may be, in non-blank lines.
 SALUTATION_WINDOW = 8
+# Without a subject or salutation line, how many lines from the top are read as the head.
+HEAD_MAX_LINES = 12
 
 
 def parse_letters(text: str) -> list[dict]:
     """Return one LETTER dict (letter-json.md) per letter found in `text`.
 
-    Pages in `text` are separated by form feeds; each letter's `pages` counts them.
+    Pages in `text` are separated by form feeds, and each letter's `pages` counts them.
     """
     if not text.strip():
         return []
@@ -145,7 +148,12 @@ def parse_letter(text: str, corrections: list[dict]) -> dict:
 
     subject = _find(lines, SUBJECT_RE)
     salutation = _find(lines, SALUTATION_RE, subject or 0) if subject is not None else _find(lines, SALUTATION_RE)
-    head_end = subject if subject is not None else (salutation if salutation is not None else min(len(lines), 12))
+    if subject is not None:
+        head_end = subject
+    elif salutation is not None:
+        head_end = salutation
+    else:
+        head_end = min(len(lines), HEAD_MAX_LINES)
     _parse_head(letter, lines, head_end, stamp_lines)
 
     body_start = head_end
@@ -166,7 +174,12 @@ def parse_letter(text: str, corrections: list[dict]) -> dict:
         if closing is not None else body_end
     _parse_body(letter, lines, body_start, body_end, request_end)
 
-    tail_start = courtesy if courtesy is not None else (closing + 1 if closing is not None else body_end)
+    if courtesy is not None:
+        tail_start = courtesy
+    elif closing is not None:
+        tail_start = closing + 1
+    else:
+        tail_start = body_end
     _parse_tail(letter, lines, tail_start, stamp_lines)
 
     letter["kind"] = _kind(letter, text)
@@ -274,7 +287,6 @@ def _deliver_by(rest: str) -> str | None:
     found = date_from_match(date) if date else None
     if found is None:
         return None
-    from parsers.thaidate import parse_time
     time = parse_time(rest[date.end():])
     return f"{found.isoformat()}T{time}:00" if time else found.isoformat()
 
@@ -358,7 +370,7 @@ def _parse_citations(letter: dict, lines: list[Line], begin: int) -> int:
     """Read the อ้างถึง and สิ่งที่ส่งมาด้วย blocks below the salutation; return the body start.
 
     A line continues the blocks when it is an item number, a `ลงวันที่` or `จำนวน` line, or
-    when the item above still lacks its date and quantity; text layers without blank lines
+    when the item above still lacks its date and quantity. Text layers without blank lines
     may glue a keyword to the end of the line above, so keywords are also found mid-line.
     """
     text = letter["text"]
@@ -425,7 +437,7 @@ def _parse_closing(letter: dict, lines: list[Line], index: int) -> None:
 def _parse_body(letter: dict, lines: list[Line], begin: int, end: int, request_end: int) -> None:
     """Read actions, deadlines and assignments from the body and the closing request.
 
-    `lines[begin:end]` is the body; the closing request runs on to `request_end` and may carry
+    `lines[begin:end]` is the body. The closing request runs on to `request_end` and may carry
     a deadline or an undated `โดยด่วน` too.
     """
     if begin >= max(end, request_end):
@@ -499,10 +511,13 @@ def _parse_contact_block(letter: dict, lines: list[Line], begin: int, stamp_line
             return begin - 1
     if first_contact is None:
         return begin - 1
+
+    # The unit lines sit directly above the first telephone or e-mail line.
     first = first_contact
     while first - 1 >= begin and not lines[first - 1].blank and first - 1 not in stamp_lines \
             and not PAREN_NAME_RE.search(lines[first - 1].text):
         first -= 1
+
     last = first_contact
     for k in range(first_contact + 1, len(lines)):
         if lines[k].blank:
@@ -514,6 +529,7 @@ def _parse_contact_block(letter: dict, lines: list[Line], begin: int, stamp_line
         if not CONTACT_LINE_RE.search(lines[k].text):
             break
         last = k
+
     unit_lines = [lines[k].text for k in range(first, first_contact)]
     block_start = lines[first_contact].start
     contact, inner = parse_contact(letter["text"][block_start:lines[last].end], unit_lines, block_start)

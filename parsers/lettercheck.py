@@ -10,11 +10,6 @@ from parsers import codes, slips
 from parsers.docnum import same_number
 from parsers.thaidate import MONTHS_FULL
 
-CODES = (
-    "deadline_before_letter_date", "receipt_before_letter_date", "deadline_passed_on_receipt",
-    "signatory_issuer_mismatch", "corrected_text", "mixed_script", "citation_number_mismatch",
-    "low_confidence",
-)
 DISTRICT_RE = re.compile(r"อำเภอ\s?([ก-๛]+)")
 
 

@@ -43,7 +43,6 @@ NOISE_RE = re.compile(r"^[^ก-ฮA-Za-z]{1,4}$")
 PAGE_MARK_RE = re.compile(rf"^(?:-\s*{DIGIT}{{1,3}}\s*-|/\s*.*\.\.\.?|/\s*{DIGIT}.*)$")
 PAREN_NAME_RE = re.compile(r"\(\s*([^()]{2,80}?)\s*\)")
 RANK_LINE_RE = re.compile(r"^[ก-๛]{1,4}\s?\.(?:\s?[ก-๛]{1,4}\s?\.)*$|^ว่าที่\s*[ก-๛. ]{0,20}$")
-TITLE_RE = re.compile(r"^(?:นาย|นาง|นางสาว|น\.ส\.|ว่าที่|ดร\.|พล|พ\.|ร\.|จ\.|ส\.|ด\.|ศ\.|รศ\.|ผศ\.)")
 CAPACITY_RE = re.compile(r"ปฏิบัติราชการแทน|รักษาราชการแทน|รักษาการแทน|ปฏิบัติหน้าที่|รักษาการในตำแหน่ง")
 CAPACITY_VALUE = {"ปฏิบัติราชการแทน": "on_behalf", "รักษาราชการแทน": "acting",
                   "รักษาการแทน": "acting", "ปฏิบัติหน้าที่": "performing_duties",
@@ -235,7 +234,7 @@ def _stamp(lines, first, after, fields) -> dict:
 def split_items(text: str) -> list[tuple[int, int]]:
     """Return (start, end) of the numbered items in a references or enclosures block.
 
-    Item numbers must run 1, 2, 3 ...; without a leading `๑.` the whole block is one item.
+    Item numbers must run 1, 2, 3 ... and without a leading `๑.` the whole block is one item.
     """
     starts, expected = [], 1
     for match in ITEM_NUMBER_RE.finditer(text):
@@ -272,7 +271,11 @@ def parse_citation(text: str) -> tuple[dict, dict]:
         citation["issuer"] = join_lines(issuer.group("issuer").splitlines())
         spans["issuer"] = (issuer.start("issuer"), issuer.end("issuer"))
     dated = CITATION_DATE_RE.search(text)
-    search_from = dated.end() if dated else (number.end() if number else 0)
+    search_from = 0
+    if dated:
+        search_from = dated.end()
+    elif number:
+        search_from = number.end()
     for match in DATE_RE.finditer(text, search_from):
         found = date_from_match(match)
         if found:
@@ -349,7 +352,7 @@ def _position_complete(parts: list[str]) -> bool:
     """Tell whether a position is complete: a capacity marker and the office it stands for.
 
     `รองผู้ว่าราชการจังหวัด ปฏิบัติราชการแทน` is followed by exactly one line naming the
-    office; anything below it is the owning unit or an endorsement.
+    office. Anything below it is the owning unit or an endorsement.
     """
     for n, part in enumerate(parts):
         marker = CAPACITY_RE.search(part)
