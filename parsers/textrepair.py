@@ -184,6 +184,10 @@ _LINE_BREAK_IN_WORD = re.compile(
 _SPACE_IN_WORD = re.compile(
     f"(?<![{THAI_LETTERS}])([{THAI_LETTERS}]+)( )([{CONSONANTS}{LEADING_VOWELS}][{THAI_LETTERS}]*)"
 )
+# Five or more single clusters separated by single spaces: letter-spaced text of a justified
+# line (`แ บ บ ส ำ ร ว จ`). Ordinary Thai never puts a space after every cluster.
+_CLUSTER = f"[{LEADING_VOWELS}]?[{CONSONANTS}][{COMBINING_MARKS}]*[\u0e30\u0e32\u0e33\u0e45]?"
+_LETTER_SPACED = re.compile(f"(?<![{THAI_LETTERS}])(?:{_CLUSTER} ){{4,}}{_CLUSTER}(?![{THAI_LETTERS}])")
 # Characters either side of a break that the join check segments: enough for the longest
 # compound in the dictionary to cross the break.
 _JOIN_WINDOW = 24
@@ -223,6 +227,7 @@ _MESSAGES = {
         "เพราะคำถูกตัดขึ้นบรรทัดใหม่กลางคำ โปรดตรวจทาน"
     ),
     "space": 'ลบช่องว่างกลางคำ "{left} {right}" เป็น "{fixed}" โปรดตรวจทาน',
+    "letter_spaced": 'ลบช่องว่างระหว่างตัวอักษร "{original}" เป็น "{fixed}" โปรดตรวจทาน',
 }
 
 
@@ -516,6 +521,8 @@ def _repair_guesses(page: str, faults: PageFaults, report: _Report) -> str:
             return match.group()
         return _repair_run(match.group(), faults, report)
 
+    if _LETTER_SPACED.search(page):
+        page = _LETTER_SPACED.sub(lambda match: _join_letters(match.group(), report), page)
     if faults.uu_as_mai_tho:
         page = _THAI_RUN.sub(lambda match: _restore_uu(match.group(), faults, report), page)
     page = _THAI_RUN.sub(fix_run, page)
@@ -539,6 +546,12 @@ def _join_all(pattern: re.Pattern, page: str, faults: PageFaults, report: _Repor
             page = page[: match.start()] + replacement + page[match.end() :]
             position = match.start()
     return page
+
+
+def _join_letters(spaced: str, report: _Report) -> str:
+    joined = spaced.replace(" ", "")
+    report.corrected(spaced, joined, "letter_spaced")
+    return joined
 
 
 def _restore_uu(run: str, faults: PageFaults, report: _Report) -> str:

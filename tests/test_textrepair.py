@@ -351,6 +351,21 @@ def test_space_between_two_words_of_compound_is_kept():
     assert repaired == text
 
 
+def test_letter_spaced_line_is_joined_with_warning():
+    # pypdf: a justified enclosure line of a LibreOffice PDF.
+    text = "๒ .  แ บ บ ส ำา ร ว จ ก า ร ข ย า ย ผ ล โ ค ร ง ก า ร\nจำนวน ๒ ฉบับ"
+    repaired, warnings = repair_text(text)
+    assert repaired == "๒ .  แบบสำรวจการขยายผลโครงการ\nจำนวน ๒ ฉบับ"
+    assert len(messages(warnings)) == 1
+    assert '"แบบสำรวจการขยายผลโครงการ"' in messages(warnings)[0]
+
+
+def test_short_spaced_letters_are_kept():
+    text = "ตามแบบ ก ข ค ที่แนบ"
+    repaired, _ = repair_text(text)
+    assert repaired == text
+
+
 def test_space_between_whole_words_is_kept():
     text = "จากโครงการถังขยะเปียก ลดโลกร้อน ให้แก่ ผู้ประกอบการ หน่วยงานของรัฐ"
     repaired, warnings = repair_text(text)
