@@ -150,6 +150,7 @@ def test_receipt_numbers_run_per_office_and_year(session, staff):
     assert other_office.receipt.number == 1
     assert other_office.letter.id == first.letter.id
     assert (next_year.receipt.number, next_year.receipt.year) == (1, 2026)
+    assert operations.receipt_number_th(second.receipt) == "2/2568"
 
 
 def test_receipt_year_follows_bangkok_date(session, staff):

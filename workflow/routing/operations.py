@@ -964,5 +964,10 @@ def tasks_of_organization(session: Session, user: User) -> list[tuple[RoutingTas
     return [(task, load_status(session, task.id)) for task in tasks]
 
 
+def receipt_number_th(receipt: Receipt) -> str:
+    """Return the receipt number as a clerk writes it: number / Buddhist-era year, e.g. `125/2568`."""
+    return f"{receipt.number}/{receipt.year + 543}"
+
+
 def state_name_th(state: str) -> str:
     return STATE_NAMES_TH.get(state, state)
