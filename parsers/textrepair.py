@@ -257,7 +257,7 @@ class _Report:
 
     def unmapped_glyph(self, codepoint: str, count: int) -> None:
         name = f"U+{ord(codepoint):04X}"
-        logger.warning("unmapped private-use glyph %s (%s times) kept in the text", name, count)
+        logger.warning("unmapped glyph %s (%s times) kept in the text", name, count)
         message = (
             f"พบอักขระพิเศษรหัส {name} จำนวน {count} ตัว ซึ่งระบบแปลงเป็นตัวอักษรไทยไม่ได้ "
             "จึงเก็บไว้ตามเดิม โปรดตรวจทานข้อความบริเวณนั้นกับต้นฉบับ"
@@ -310,14 +310,15 @@ def _guess_control_glyphs(text: str, report: _Report) -> str:
     for control, count in counts.items():
         runs = [match.group() for match in _CONTROL_RUN.finditer(text) if control in match.group()]
         runs = runs[:_CONTROL_SAMPLE_RUNS]
-        scores = sorted(
-            ((sum(_covered_by_words(_compose(run.replace(control, glyph))) for run in runs), glyph)
-             for glyph in _GLYPH_CANDIDATES),
-            reverse=True,
-        )
+        scores = []
+        for glyph in _GLYPH_CANDIDATES:
+            covered = sum(_covered_by_words(_compose(run.replace(control, glyph))) for run in runs)
+            scores.append((covered, glyph))
+        scores.sort(reverse=True)
         (best, glyph), (second, _) = scores[0], scores[1]
         if count >= _CONTROL_MIN_COUNT and best * 3 >= len(runs) and best >= 2 * second:
-            text = text.replace(control, glyph)
+            inside_words = f"(?<=[{THAI_LETTERS}]){re.escape(control)}|{re.escape(control)}(?=[{THAI_LETTERS}])"
+            text = re.sub(inside_words, glyph, text)
             report.control_glyph(control, glyph, count)
         else:
             report.unmapped_glyph(control, count)
@@ -445,7 +446,8 @@ def _remove_page_furniture(pages: list[str]) -> list[str]:
                 dropped[number].add(index)
         elif ends_page:
             catchword = _squash(line.strip().lstrip("/").rstrip(".…"))
-            if 0 < len(catchword) <= _CATCHWORD_MAX_CHARS < len(next_words) and next_words.startswith(catchword):
+            is_short = 0 < len(catchword) <= _CATCHWORD_MAX_CHARS
+            if is_short and len(next_words) > len(catchword) and next_words.startswith(catchword):
                 dropped[number].add(index)
 
     return [_drop_lines(lines, dropped[number]) for number, lines in enumerate(page_lines)]
@@ -472,18 +474,18 @@ def _page_number_lines(lines: list[str], page_number: int, page_count: int) -> s
 def _drop_lines(lines: list[str], dropped: set[int]) -> str:
     """Join `lines` without the dropped ones, also dropping a blank line that would follow a
     blank line because of the removal."""
-    kept: list[str] = []
+    kept_lines: list[str] = []
     skip_blank = False
     for index, line in enumerate(lines):
         if index in dropped:
-            skip_blank = bool(kept) and not kept[-1].strip()
+            skip_blank = bool(kept_lines) and not kept_lines[-1].strip()
             continue
         if skip_blank and not line.strip():
             skip_blank = False
             continue
         skip_blank = False
-        kept.append(line)
-    return "\n".join(kept)
+        kept_lines.append(line)
+    return "\n".join(kept_lines)
 
 
 # --- Step 4 -------------------------------------------------------------------------------
@@ -609,10 +611,11 @@ def _join(match: re.Match, faults: PageFaults, report: _Report, reason: str) -> 
     """Join two Thai runs across a line break or space when a dictionary word crosses it.
 
     The join is kept when segmenting the joined text costs less than segmenting the two
-    sides apart and a dictionary word spans the break made of whole words (or unknown
-    characters) of each side. Across a space one side must also end or start with characters
-    that are no word: spaces separate phrases in Thai, so two whole words either side of a
-    space stay apart. Only the crossing word is rewritten.
+    sides apart, and a dictionary word spans the break without leaving a fragment of a word
+    on either side. Across a space one side must also end or start with characters that are
+    no word: spaces separate phrases in Thai, so two whole words either side of a space stay
+    apart. Only the crossing word is rewritten, and a run before a full stop (`พ.ศ.`) is
+    never joined.
     """
     left, gap, right = match.groups()
     if _is_abbreviation(match):

@@ -460,6 +460,18 @@ def test_catchword_repeating_next_page_is_removed():
     assert repaired == "โดยให้ดำเนินการ ดังนี้\f๒. การรายงานผลให้ส่งภายในวันที่ ๑๑ เมษายน ๒๕๖๘"
 
 
+def test_catchword_before_short_first_line_is_removed():
+    text = "ขอแสดงความนับถือ\nสำนักงาน\f- ๒ -\nสำนักงานส่งเสริม\nโทร. ๐ ๕๓๑๕ ๐๑๖๕"
+    repaired, _ = repair_text(text)
+    assert repaired == "ขอแสดงความนับถือ\fสำนักงานส่งเสริม\nโทร. ๐ ๕๓๑๕ ๐๑๖๕"
+
+
+def test_last_line_unlike_next_page_is_kept():
+    text = "ขอแสดงความนับถือ\f- ๒ -\nสำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัด"
+    repaired, _ = repair_text(text)
+    assert repaired == "ขอแสดงความนับถือ\fสำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัด"
+
+
 def test_slash_line_that_is_content_is_kept():
     text = "ที่ มท ๐๘๒๑.๒/ว ๑๔๔๖\n/ว ๑๔๔๗ ลงวันที่ ๒๘ มีนาคม ๒๕๖๘\nเรื่อง การใช้งานระบบ"
     repaired, _ = repair_text(text)
@@ -483,7 +495,7 @@ def test_tone_stack_read_as_sara_uu():
     assert "ในฐานะผู้พัฒนาโครงการ อยู่\n" in repaired
 
 
-def test_single_mai_tho_read_as_sara_uu_after_stack():
+def test_single_mai_tho_read_as_uu():
     repaired, warnings = repair_text(UU_AS_MAI_THO)
     assert "การบันทึกข้อมูลถังขยะเปียก" in repaired
     assert any('"ข้อม้ล"' in message and '"ข้อมูล"' in message for message in messages(warnings))
@@ -495,7 +507,7 @@ def test_single_mai_tho_kept_without_stack():
     assert repaired == text
 
 
-def test_doubled_mai_tho_typo_is_not_read_as_sara_uu():
+def test_doubled_mai_tho_typo_removed():
     repaired, warnings = repair_text("เทศบาลตำบลได้้รับหนังสือแล้ว")
     assert repaired == "เทศบาลตำบลได้รับหนังสือแล้ว"
     assert "เพราะมีสระหรือวรรณยุกต์ซ้ำกัน" in messages(warnings)[0]
