@@ -367,21 +367,22 @@ def _resolve_tone_stacks(text: str, report: _Report) -> tuple[str, bool]:
     def fix_run(match: re.Match) -> str:
         nonlocal found
         run = match.group()
-        stack = _TONE_STACK.search(run)
-        if stack is None:
-            return run
-        pair = stack.group()
-        tone = pair[1] if pair[0] == MAI_THO else pair[0]
-        as_uu = unicodedata.normalize("NFC", run[: stack.start()] + SARA_UU + tone + run[stack.end() :])
-        as_typo = run[: stack.start()] + _DOUBLED_MARK.sub(r"\1", pair) + run[stack.end() :]
-        uu_cost, uu_tokens = _segment(as_uu, _INTACT)
-        if uu_cost >= _segment(as_typo, _INTACT)[0]:
-            return run
-        found = True
-        for start, end, _word, _edits in uu_tokens:
-            if start <= stack.start() < end:
-                report.corrected(run[start:end], as_uu[start:end], "marks")
-        return fix_run(_THAI_RUN.match(as_uu)) if _TONE_STACK.search(as_uu) else as_uu
+        position = 0
+        while stack := _TONE_STACK.search(run, position):
+            position = stack.end()
+            pair = stack.group()
+            tone = pair[1] if pair[0] == MAI_THO else pair[0]
+            as_uu = unicodedata.normalize("NFC", run[: stack.start()] + SARA_UU + tone + run[stack.end() :])
+            as_typo = run[: stack.start()] + _DOUBLED_MARK.sub(r"\1", pair) + run[stack.end() :]
+            uu_cost, uu_tokens = _segment(as_uu, _INTACT)
+            if uu_cost >= _segment(as_typo, _INTACT)[0]:
+                continue
+            found = True
+            for start, end, _word, _edits in uu_tokens:
+                if start <= stack.start() < end:
+                    report.corrected(run[start:end], as_uu[start:end], "marks")
+            run = as_uu
+        return run
 
     return _THAI_RUN.sub(fix_run, text), found
 
