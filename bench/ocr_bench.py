@@ -7,8 +7,8 @@ For every page it renders the page at 300 dpi, times `tesseract page.png - -l th
 (one OpenMP thread), then times the project's whole OCR path for that page (render,
 clean, Tesseract, layout, digit recognizer, checks). It prints seconds per page and
 the ratio, and writes the table into the OCR section of docs/benchmarks.md.
-Times are CPU seconds of this process and its children, which other load on the
-machine disturbs less than wall time; wall time is printed beside them.
+Times are CPU seconds of this process and its children, because other load on the
+machine disturbs them less than wall time. Wall time is printed beside them.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Plain text may be UTF-8, UTF-16 with a byte-order mark, or TIS-620 (read as its
 superset cp874). PDFs are read through pypdf. A page without a text layer and an image file (PNG,
-JPEG, TIFF including multi-page, GIF) are read by OCR (`parsers.ocr`); where
+JPEG, TIFF including multi-page, GIF) are read by OCR (`parsers.ocr`). Where
 Tesseract cannot run, such a page stays empty and the file gets an
 `ocr_unavailable` warning.
 """

@@ -5,9 +5,9 @@ Usage: python scripts/train_digits.py [--samples N] [--hold-out FACE] [--output 
 
 Digits 0-9 and ๐-๙ are rendered from Sarabun (PyPI package fontpkg-sarabun) and the
 TLWG faces of Debian's fonts-thai-tlwg (Garuda, Kinnari, Laksaman, Loma, Norasi,
-Purisa, Sawasdee, Tlwg Mono/Typewriter/Typist/Typo, Umpush, Waree) in every weight
-and slant installed, at several sizes, with scan-like tilt, blur, threshold, stroke
-thickening or thinning and speckle. A scikit-learn MLP is trained on them and its
+Purisa, Sawasdee, Tlwg Mono/Typewriter/Typist/Typo, Umpush, Waree). Every installed
+weight and slant is used at several sizes, with scan-like tilt, shear, blur,
+threshold, stroke thickening or thinning and speckle. A scikit-learn MLP is trained on them and its
 weights are saved as plain arrays, so the project loads them with numpy alone.
 The held-out face (Laksaman by default) is left out for the tests to read.
 Needs the `train` extra: pip install -e '.[train]'.

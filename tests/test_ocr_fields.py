@@ -77,6 +77,9 @@ def line(text: str) -> TextLine:
     ("สิงทีส่งมาด้วย ประกาศคณะกรรมการ", "สิ่งที่ส่งมาด้วย ประกาศคณะกรรมการ"),
     ("ที มท 0809.3/ว 159", "ที่ มท 0809.3/ว 159"),
     ("ที่มท 0808.2/ว 1352", "ที่ มท 0808.2/ว 1352"),
+    ("อ้างถึง หนังสือสำนักงาน ก.ท. ที มท 0809.2/ว 51 ลงวันท 8 เมษายน 2551",
+     "อ้างถึง หนังสือสำนักงาน ก.ท. ที่ มท 0809.2/ว 51 ลงวันที่ 8 เมษายน 2551"),
+    ("ฉบับลงวันที 28 เมษายน 2551", "ฉบับลงวันที่ 28 เมษายน 2551"),
 ])
 def test_labels_read_without_marks_are_repaired(read, repaired):
     found = line(read)
@@ -85,10 +88,15 @@ def test_labels_read_without_marks_are_repaired(read, repaired):
     assert len(found.char_boxes) == len(found.text)
 
 
-def test_body_word_like_a_label_is_left_alone():
-    found = line("เรียนรู้การใช้งานระบบ")
+@pytest.mark.parametrize("text", [
+    "เรียนรู้การใช้งานระบบ",
+    "ที่ประชุมมีมติ 3 ข้อ",
+    "ลงวันที่ 8 เมษายน 2551",
+])
+def test_text_without_slips_is_left_alone(text):
+    found = line(text)
     repair_labels(found)
-    assert found.text == "เรียนรู้การใช้งานระบบ"
+    assert found.text == text
 
 
 def test_split_sara_am_is_joined():

@@ -32,7 +32,7 @@ DEFAULT_PAGE_TIMEOUT = 60.0
 
 @dataclass(frozen=True)
 class OcrSettings:
-    """How scanned pages are read. `from_environment` reads the SARABAN_OCR_* variables."""
+    """Settings for reading scanned pages; `from_environment` reads them from SARABAN_* variables."""
 
     command: str = "tesseract"
     languages: str = "tha"
@@ -134,9 +134,9 @@ def _shift_boxes(lines: list[TextLine], warnings: list[dict], offset: tuple[int,
     """Move boxes from the cropped image back to the page image's pixels.
 
     NOTE: a deskewed page is rotated about its centre before cropping, and boxes are
-    not rotated back, so at the largest angle corrected a box is off
-    by about 5% of its distance from the page centre (3 degrees), so a few pixels near
-    the centre and up to about 100 pixels at a corner of a 300 dpi A4 page.
+    not rotated back. At the largest angle corrected (3 degrees) a box is off by about
+    5% of its distance from the page centre: a few pixels near the centre, up to
+    about 100 pixels at a corner of a 300 dpi A4 page.
     """
     dx, dy = offset
     if not dx and not dy:

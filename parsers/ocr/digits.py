@@ -1,8 +1,8 @@
 """Recognize single Thai and Arabic digits from a page's ink, with a small shipped network.
 
 Debian's Thai Tesseract model has no ๔ ๖ ๗ ๘ ๙ in its character set and misreads
-the Thai digits it has, so digits where a number or a date stands are read again by
-this recognizer. `scripts/train_digits.py` trains it on digits rendered from Thai
+the Thai digits it has, so the digits of numbers and dates are read again by this
+recognizer. `scripts/train_digits.py` trains it on digits rendered from Thai
 fonts and writes `parsers/data/digits.npz`: a one-hidden-layer network (ReLU, then
 softmax) over a 24 x 24 normalized glyph.
 """
@@ -40,7 +40,7 @@ class Reading:
 def glyph_features(ink: np.ndarray) -> np.ndarray:
     """Return the network input for one glyph: its ink cropped, scaled to fit 20 px and centred in 24 x 24.
 
-    `ink` is a boolean mask; the result is a float32 vector of GLYPH_SIZE squared values in [0, 1].
+    `ink` is a boolean mask. The result is a float32 vector of GLYPH_SIZE squared values in [0, 1].
     """
     rows = np.flatnonzero(ink.any(axis=1))
     columns = np.flatnonzero(ink.any(axis=0))
@@ -94,9 +94,9 @@ class DigitRecognizer:
         """Return the digit and its probability for each glyph of one number, all in one script.
 
         A number is written in Thai or in Arabic digits throughout, and what matters is
-        each digit's value, so a glyph's probability for a value adds both scripts'
-        classes (a handwritten 9 and ๙ look alike) and the script with the larger total
-        over the number is used for every digit.
+        each digit's value. So a glyph's probability for a value adds both scripts'
+        classes (a handwritten 9 and ๙ look alike), and every digit is written in the
+        script with the larger total over the number.
         """
         if not glyphs:
             return []

@@ -54,7 +54,7 @@ class Word:
     confidence: float
     chars: list[Char] = field(default_factory=list)
     # Thai is written without spaces between words, so Tesseract's hOCR gives one
-    # "word" per cluster; this flag carries the space its text output put before it.
+    # "word" per cluster. This flag is the space its text output put before the word.
     space_before: bool = True
 
 
@@ -75,7 +75,7 @@ class Line:
 
 @dataclass(frozen=True)
 class EngineSettings:
-    """How Tesseract is called: the command, the model and the page segmentation mode."""
+    """Tesseract invocation settings: the command, the model, the page segmentation mode and the time limit."""
 
     command: str = "tesseract"
     languages: str = "tha"
@@ -148,8 +148,8 @@ def mark_spaces(lines: list[Line], text: str) -> None:
     """Set `space_before` on every word from Tesseract's plain-text output of the same run.
 
     Both outputs walk the same words in the same order, so the text is consumed word by
-    word; whitespace skipped before a word means Tesseract put a space there. A word
-    that cannot be found (which should not happen) keeps the default of a space.
+    word. Whitespace skipped before a word means Tesseract put a space there. A word
+    that cannot be found (not seen so far) keeps the default of a space.
     """
     position = 0
     for line in lines:
@@ -181,7 +181,7 @@ def check_engine(settings: EngineSettings) -> None:
     except (FileNotFoundError, PermissionError) as exc:
         raise OcrUnavailable(f"the Tesseract command {settings.command!r} cannot be run: {exc}") from exc
     except subprocess.TimeoutExpired as exc:
-        raise OcrUnavailable(f"the Tesseract command {settings.command!r} did not answer --list-langs") from exc
+        raise OcrUnavailable(f"the Tesseract command {settings.command!r} did not respond to --list-langs within 30 s") from exc
     listed = (completed.stdout + completed.stderr).decode("utf-8", errors="replace").split()
     missing = [name for name in settings.languages.split("+") if name not in listed]
     if missing:

@@ -1,9 +1,9 @@
 """Find the numbers and dates of a letter in OCR lines, read their digits again and check them.
 
-Where the layout says a number stands (the document number of the `ที่` line, the
-day and year of a date, the date of a `ลงวันที่` citation, a phone number), digits
-that Tesseract read with low confidence or as non-digits are read again from the ink
-by the shipped digit recognizer. Each date must be a real calendar date with a
+Where the layout puts a number (the document number of the `ที่` line, the day and
+year of the letter date, the date of a `ลงวันที่` citation), digits that Tesseract read
+with low confidence or as non-digits are read again from the ink by the shipped digit
+recognizer. Each date must be a real calendar date with a
 Buddhist-era year near the letter's own, and the document number must fit the number
 grammar; a value that fails, or that was handwritten or unclear, gets a
 `low_confidence` warning with the page and the pixel box of the value.
@@ -33,7 +33,7 @@ _TRUSTED_DIGIT = 90.0
 # Recognizer probability at or above which its reading of a glyph is used.
 _TRUSTED_GLYPH = 0.5
 # A letter's own date is Buddhist era 2500 (1957) or later and at most a year ahead of
-# the clock; a cited or deadline date lies within this many years of the letter's.
+# the clock. A cited date lies within this many years of the letter's.
 _FIRST_LETTER_YEAR = 2500
 _CITED_YEARS = 30
 # Letter-part labels at the start of a line, and their skeletons without marks, so
@@ -96,7 +96,7 @@ _DATE = re.compile(
 )
 _DOC_NUMBER = re.compile(
     r"^\s*ที\S?\s*(?P<prefix>[ก-ฮ]{2})\s*\.?\s*(?P<office>[0-9๐-๙][0-9๐-๙.]*)\s*/\s*"
-    # The Thai model reads the circular mark ว as 2 now and then; a lone 2 between
+    # The Thai model now and then reads the circular mark ว as 2, so a lone 2 between
     # the slash and the serial is taken for it.
     r"(?P<circular>(?:ว[\u0e34-\u0e3a\u0e47-\u0e4e]?\s*\.?)|(?:2(?=\s+[0-9๐-๙])))?\s*(?P<serial>\S.*)$"
 )
@@ -137,8 +137,22 @@ def check_cited_date(day: int, month: int, year_be: int, letter_year_be: int | N
     return None
 
 
+# The Thai model turns ที่ into ที; before a document number (two Thai letters and a
+# digit) and in ลงวันที่ before a day, the word can only be ที่.
+_THI_BEFORE_NUMBER = re.compile(r"(?<![ก-๙])ที(?![่-๋])(?=\s*[ก-ฮ]{2}\s*\.?\s*[0-9๐-๙])")
+_LONG_WAN_THI = re.compile(r"ลง\s*วั?น\s*ที?(?![่-๋ก-ฮ])(?=\s*[0-9๐-๙])")
+
+
 def repair_labels(line: TextLine) -> None:
-    """Restore a letter-part label at the start of `line` that OCR read without its marks."""
+    """Restore letter-part labels and the word ที่ that OCR read without their marks."""
+    _repair_line_start(line)
+    for pattern, word in ((_THI_BEFORE_NUMBER, "ที่"), (_LONG_WAN_THI, "ลงวันที่")):
+        for match in reversed(list(pattern.finditer(line.text))):
+            if match.group(0) != word:
+                _replace(line, match.start(), match.end(), word)
+
+
+def _repair_line_start(line: TextLine) -> None:
     head = line.text.split(" ", 1)[0]
     for label in _LABELS:
         if head != label and len(head) <= len(label) + 1 and skeleton(head) == skeleton(label):
@@ -318,9 +332,9 @@ class FieldReader:
 def _pad(box: Box, shape: tuple[int, ...]) -> Box:
     """Return `box` grown by half its height at the sides and a fifth above and below.
 
-    Tesseract's character boxes can cut a stroke off; parts of neighbouring letters
-    that the margin takes in are dropped by the recognizer, which keeps only glyphs
-    centred inside the original box.
+    Tesseract's character boxes can cut a stroke off. The recognizer drops the parts of
+    neighbouring letters that the margin takes in, because it keeps only glyphs mostly
+    inside the original box.
     """
     height = box[3] - box[1]
     side = max(2, height // 2)

@@ -21,7 +21,7 @@ _MAX_PIXELS = 60_000_000
 
 
 class ImageUnreadable(Exception):
-    """The bytes are an image format the reader knows, but the image cannot be decoded."""
+    """The bytes start like a supported image format, but the image cannot be decoded."""
 
 
 @dataclass

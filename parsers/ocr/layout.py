@@ -2,7 +2,7 @@
 
 The header of a Thai letter puts two things side by side: the document number at
 the left and the issuer at the right, under the Garuda emblem. Tesseract often reads
-them as one line; here a line is cut wherever its words are a column gap apart, so
+them as one line. Here a line is cut wherever its words are a column gap apart, so
 the number line and the issuer line come out as separate lines.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ from parsers.ocr.engine import Box, Line, Word
 _SPLIT_SARA_AM = re.compile("\u0e4d([\u0e48-\u0e4b]?)\u0e32")
 _TONE_BEFORE_NIKHAHIT = re.compile("([\u0e48-\u0e4b])\u0e4d\u0e32")
 # Tesseract reads the Garuda emblem, signatures and stamp remains as short runs of
-# low-confidence marks; a piece of a line is dropped below these word confidences
-# (0-100), for short pieces and for any piece.
+# low-confidence marks. A piece of a line is dropped below these mean word
+# confidences (0-100): the first for pieces of at most 4 letters, the second for any.
 _NOISE_SHORT_CHARS = 4
 _NOISE_SHORT_CONFIDENCE = 75.0
 _NOISE_CONFIDENCE = 40.0
@@ -59,8 +59,8 @@ def split_regions(lines: list[Line]) -> list[TextLine]:
 def _reading_order(pieces: list[TextLine]) -> list[TextLine]:
     """Return `pieces` top to bottom, and left to right among pieces on the same row.
 
-    Tesseract may return the issuer block at the right before the number at the left;
-    a letter has no text columns, so the page order is the order of rows.
+    Tesseract may return the issuer block at the right before the number at the left.
+    A letter has no text columns, so the page order is the order of rows.
     """
     rows: list[list[TextLine]] = []
     for piece in sorted(pieces, key=lambda p: (p.box[1] + p.box[3]) / 2):
