@@ -82,3 +82,44 @@ def test_concurrent_clerks_get_gapless_unique_numbers(database):
     numbers = sorted(session.scalars(select(Receipt.number).where(Receipt.year == date(2025, 1, 1).year)))
     session.close()
     assert numbers == list(range(1, CLERKS * LETTERS_PER_CLERK + 1))
+
+
+def test_same_letter_at_once_is_one_record_and_receipt(database):
+    setup = database.session()
+    province = [make_user(setup, f"cr.clerk{number}", "PROV-57", "clerk").username for number in range(2)]
+    district = [make_user(setup, f"ms.clerk{number}", "DIST-5708", "clerk").username for number in range(2)]
+    setup.close()
+    usernames = province + district
+    channels = ["e_office", "paper", "ecms", "email"]
+    data = {"doc_number": "มท 0821.2/ว 1447", "date": "2025-03-29", "issuer": "กรมส่งเสริมการปกครองท้องถิ่น",
+            "subject": "การรายงานจำนวนถังขยะเปียกขององค์กรปกครองส่วนท้องถิ่น"}
+    results, errors = [], []
+    start = threading.Barrier(len(usernames))
+
+    def work(index: int) -> None:
+        session = database.session()
+        try:
+            clerk = session.scalar(select(User).where(User.username == usernames[index]))
+            start.wait()
+            result = operations.register_receipt(session, clerk, channel=channels[index], letter_data=dict(data),
+                                                  received_at=datetime(2025, 3, 31, 9, tzinfo=BANGKOK))
+            results.append((clerk.organization_id, result.letter.id, result.receipt.id, result.receipt.number))
+        except BaseException as error:  # reported to the main thread, which fails the test
+            errors.append(error)
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(len(usernames))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len({letter_id for _org, letter_id, _receipt, _number in results}) == 1
+    receipts_by_org = {}
+    for org, _letter, receipt_id, number in results:
+        receipts_by_org.setdefault(org, set()).add((receipt_id, number))
+    assert [len(receipts) for receipts in receipts_by_org.values()] == [1, 1]
+    numbers = sorted(number for receipts in receipts_by_org.values() for _receipt, number in receipts)
+    assert numbers == [1, 1]

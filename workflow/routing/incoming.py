@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from parsers.docnum import parse_docnum
@@ -113,7 +114,7 @@ def find_or_create_letter(session: Session, data: dict, created_by_id: int) -> t
     if existing is not None:
         return existing, False
 
-    letter = OfficialLetter(
+    letter, inserted = _insert_letter(session, OfficialLetter(
         doc_number=doc_text,
         is_circular=bool(docnum and docnum["circular"]),
         serial=docnum["serial"] if docnum else None,
@@ -126,15 +127,40 @@ def find_or_create_letter(session: Session, data: dict, created_by_id: int) -> t
         created_by_id=created_by_id,
         confirmation_form=[],
         covering_files={},
-    )
-    session.add(letter)
-    session.flush()
+    ))
+    if not inserted:
+        return letter, False
     letter.root_letter_id = letter.id
     for role, key in (("reference", "references"), ("enclosure", "enclosures")):
         for citation in data.get(key) or []:
             _add_citation(session, letter, role, citation)
     _adopt_enclosed_parent(letter)
     log.info("letter %s (%s, %s) recorded", letter.id, doc_text, letter_date)
+    return letter, True
+
+
+def _insert_letter(session: Session, letter: OfficialLetter) -> tuple[OfficialLetter, bool]:
+    """Insert `letter`, or return the row another office inserted for the same number and date meanwhile.
+
+    Two offices may register the same new letter at once. On PostgreSQL the second insert
+    fails on the (doc_number, letter_date) constraint, so it runs in a savepoint and the
+    committed row is read instead. SQLite runs write operations one at a time, so there a
+    plain insert is enough. Returns the letter and whether this call inserted it.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.add(letter)
+        session.flush()
+        return letter, True
+    try:
+        with session.begin_nested():
+            session.add(letter)
+            session.flush()
+    except IntegrityError:
+        existing = find_letter(session, letter.doc_number, letter.letter_date, letter.subject, letter.issuer_name)
+        if existing is None:
+            raise
+        log.info("letter %s of %s was recorded meanwhile by another office", letter.doc_number, letter.letter_date)
+        return existing, False
     return letter, True
 
 

@@ -52,10 +52,15 @@ def _ensure_counter_row(session: Session, organization_id: int, register: str, y
     session.execute(statement)
 
 
-def take_number(session: Session, organization_id: int, register: str, year: int) -> int:
-    """Return the next number of the register and advance it, within the caller's transaction."""
+def lock_register(session: Session, organization_id: int, register: str, year: int) -> int:
+    """Lock the register's counter row until the transaction ends and return its next number.
+
+    An operation that must check something before it takes a number (has this office
+    registered this letter already?) locks first, so that a second clerk waits and then
+    sees the first one's committed row.
+    """
     _ensure_counter_row(session, organization_id, register, year)
-    current = session.scalar(
+    return session.scalar(
         select(RegisterCounter.next_number)
         .where(
             RegisterCounter.organization_id == organization_id,
@@ -64,6 +69,11 @@ def take_number(session: Session, organization_id: int, register: str, year: int
         )
         .with_for_update()
     )
+
+
+def take_number(session: Session, organization_id: int, register: str, year: int) -> int:
+    """Return the next number of the register and advance it, within the caller's transaction."""
+    current = lock_register(session, organization_id, register, year)
     session.execute(
         update(RegisterCounter)
         .where(

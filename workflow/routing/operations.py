@@ -60,7 +60,7 @@ from workflow.routing.models import (
     RoutingTask,
     TaskEvent,
 )
-from workflow.routing.numbering import take_number, write_transaction
+from workflow.routing.numbering import lock_register, take_number, write_transaction
 from workflow.routing.state import ALLOWED_AFTER, STATE_NAMES_TH, TaskStatus, load_status
 from workflow.thaidate import format_be_date
 
@@ -242,7 +242,9 @@ def register_receipt(
             )
         now = now or utcnow()
         received_at = _check_received_at(received_at, now)
+        received_on = received_at.astimezone(BANGKOK).date()
         organization_id = user.organization_id
+        lock_register(session, organization_id, REGISTER_RECEIPT, received_on.year)
 
         if letter_id is not None:
             letter = session.get(OfficialLetter, letter_id)
@@ -268,7 +270,6 @@ def register_receipt(
             log.info("letter %s arrived again at org %s by %s; receipt %s kept", letter.id, organization_id, channel, existing.number)
             return ReceiptResult(existing, letter, False, task)
 
-        received_on = received_at.astimezone(BANGKOK).date()
         number = take_number(session, organization_id, REGISTER_RECEIPT, received_on.year)
         if task is not None:
             _set_relative_due(session, task, letter, received_on)
