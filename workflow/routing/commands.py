@@ -46,8 +46,12 @@ def _counts_line(label: str, counts: dict) -> str:
 
 
 def rollup_command(doc_number: str, as_json: bool, as_of: date | None) -> int:
-    """Print the roll-up of the circular numbered `doc_number`, as JSON or as Thai lines."""
-    from workflow.routing.rollup import find_circular, rollup
+    """Print the roll-up of the circular numbered `doc_number`, as JSON or as Thai lines.
+
+    The Thai lines also name, under each district, the LAOs that have not confirmed yet.
+    """
+    from workflow.routing.calendar import today_in_thailand
+    from workflow.routing.rollup import find_circular, recipient_statuses, rollup
 
     database = Database(config_from_env()["DATABASE_URL"])
     try:
@@ -59,7 +63,10 @@ def rollup_command(doc_number: str, as_json: bool, as_of: date | None) -> int:
             return EXIT_FAILED
         session = database.session()
         try:
-            result = rollup(session, find_circular(session, doc_number), as_of)
+            letter = find_circular(session, doc_number)
+            result = rollup(session, letter, as_of)
+            pending = [item for item in recipient_statuses(session, letter, as_of or today_in_thailand())
+                       if not item.confirmed]
         except WorkflowError as exc:
             sys.stderr.write(f"{exc.message_th} / {exc.message_en} [{exc.code}]\n")
             return EXIT_FAILED
@@ -74,6 +81,10 @@ def rollup_command(doc_number: str, as_json: bool, as_of: date | None) -> int:
     if as_of:
         lines.append(f"ณ วันที่ {format_be_date(as_of)}")
     lines += [_counts_line(f"  จังหวัดรหัส {code}", counts) for code, counts in result["by_province"].items()]
-    lines += [_counts_line(f"    อำเภอรหัส {code}", counts) for code, counts in result["by_district"].items()]
+    for code, counts in result["by_district"].items():
+        lines.append(_counts_line(f"    อำเภอรหัส {code}", counts))
+        for item in (item for item in pending if item.district_code == code):
+            late = " (เกินกำหนด)" if item.overdue else ""
+            lines.append(f"      ยังไม่ยืนยัน: {item.name_th} รหัส {item.code}{late}")
     sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK
