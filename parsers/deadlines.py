@@ -10,11 +10,14 @@
 | `ภายในปีงบประมาณ พ.ศ. N` | due | 30 September of N (the fiscal year starts on 1 October) |
 | `ภายใน N วัน(ทำการ) นับแต่…` | relative | none: counted from each recipient's receipt or the named event |
 
-A date written without a year takes the year that puts it nearest the letter's date.
+A date written without a year takes the year that puts it nearest the letter's date. `date`
+is the day the table gives; when a due date falls on a weekend or a Thai public holiday,
+`effective` is the next working day and `holiday_shift` is true. `rule` names the row used.
 `โดยด่วน`, `โดยเร็ว` and `ทันที` carry no date; `find_asap` reports them apart, because a
 deadline's kind is one of due, start, window and relative.
 """
 import datetime
+import functools
 import re
 
 from parsers.thaidate import (
@@ -119,16 +122,19 @@ def find_deadlines(text: str, letter_date: datetime.date | None) -> list[dict]:
             continue
         if _asks_to_submit(text, match.start()):
             add(_deadline("due", match.start(), match.end(), text, date=second, stated=second,
+                          rule="window_end",
                           end=second))
         else:
             add(_deadline("window", match.start(), match.end(), text, date=first, stated=first,
+                          rule="window",
                           end=second))
 
     for match in FISCAL_RE.finditer(text):
         year = be_year(match.group("year"))
         if year and _free(taken, match.start(), match.end()):
             add(_deadline("due", match.start(), match.end(), text,
-                          date=fiscal_year_end(year), stated=fiscal_year_end(year)))
+                          date=fiscal_year_end(year), stated=fiscal_year_end(year),
+                          rule="fiscal_year_end"))
 
     for match in MONTH_DUE_RE.finditer(text):
         if not _free(taken, match.start(), match.end()):
@@ -143,7 +149,8 @@ def find_deadlines(text: str, letter_date: datetime.date | None) -> list[dict]:
             year_ce = None
         if month and year_ce:
             last = last_day_of_month(year_ce, month)
-            add(_deadline("due", match.start(), match.end(), text, date=last, stated=last))
+            add(_deadline("due", match.start(), match.end(), text, date=last, stated=last,
+                          rule="month_end"))
 
     for match in DUE_RE.finditer(text):
         if not _free(taken, match.start(), match.end()):
@@ -153,16 +160,18 @@ def find_deadlines(text: str, letter_date: datetime.date | None) -> list[dict]:
             continue
         if match.group().startswith("ก่อน"):
             add(_deadline("due", match.start(), match.end(), text,
-                          date=stated - datetime.timedelta(days=1), stated=stated))
+                          date=stated - datetime.timedelta(days=1), stated=stated, rule="day_before"))
         else:
-            add(_deadline("due", match.start(), match.end(), text, date=stated, stated=stated))
+            add(_deadline("due", match.start(), match.end(), text, date=stated, stated=stated,
+                          rule="as_stated"))
 
     for match in START_RE.finditer(text):
         if not _free(taken, match.start(), match.end()):
             continue
         first = read_date(match.group("first"), letter_date)
         if first is not None:
-            add(_deadline("start", match.start(), match.end(), text, date=first, stated=first))
+            add(_deadline("start", match.start(), match.end(), text, date=first, stated=first,
+                          rule="start"))
 
     for match in RELATIVE_RE.finditer(text):
         if not _free(taken, match.start(), match.end()):
@@ -180,10 +189,45 @@ def find_deadlines(text: str, letter_date: datetime.date | None) -> list[dict]:
         else:
             counted_from = None
         add(_deadline("relative", match.start(), match.end(), text, days=days,
-                      working_days=bool(match.group("working")), counted_from=counted_from))
+                      working_days=bool(match.group("working")), counted_from=counted_from,
+                      rule="relative"))
 
+    for item in found:
+        _shift_past_holidays(item)
     found.sort(key=lambda item: item["_span"])
     return found
+
+
+@functools.cache
+def _thai_holidays(year: int):
+    import holidays  # about 0.1 s to import, so only when a due date needs checking
+
+    return holidays.Thailand(years=year)
+
+
+def is_working_day(day: datetime.date) -> bool:
+    """Tell whether `day` is a Thai working day: not a weekend or a public holiday."""
+    return day.weekday() < 5 and day not in _thai_holidays(day.year)
+
+
+def _shift_past_holidays(item: dict) -> None:
+    """Set `effective`: a due date on a weekend or holiday moves to the next working day.
+
+    A person ordered to act by a given day gets the next working day when that day is a
+    holiday (Administrative Procedure Act B.E. 2539, section 64). `date` keeps the day the
+    phrase names, and `ก่อนวันที่ X` is not moved, since moving it forward could reach X.
+    """
+    item["effective"] = item["date"]
+    item["holiday_shift"] = False
+    if item["kind"] != "due" or not item["date"] or item["rule"] == "day_before":
+        return
+    day = datetime.date.fromisoformat(item["date"])
+    if is_working_day(day):
+        return
+    while not is_working_day(day):
+        day += datetime.timedelta(days=1)
+    item["effective"] = day.isoformat()
+    item["holiday_shift"] = True
 
 
 def find_asap(text: str) -> list[tuple[int, int, str]]:

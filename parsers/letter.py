@@ -170,7 +170,7 @@ def parse_letter(text: str, corrections: list[dict]) -> dict:
         body_end = _tail_guess(lines, body_start)
     if closing is not None:
         _parse_closing(letter, lines, closing)
-    request_end = _continuation(lines, closing, lambda t: bool(COURTESY_RE.match(t))) + 1 \
+    request_end = _continuation(lines, closing, _ends_closing) + 1 \
         if closing is not None else body_end
     _parse_body(letter, lines, body_start, body_end, request_end)
 
@@ -221,6 +221,13 @@ def _parse_head(letter: dict, lines: list[Line], head_end: int, stamp_lines: set
             letter["doc_number"] = normalize(number)
             _span(spans, "doc_number", (line.start + number.start("prefix"), line.start + number.end("serial")))
             rest = text[number.end():].strip()
+            date = DATE_RE.search(rest)
+            if date and date_from_match(date) and letter["date"] is None:
+                # A memo's number line also carries its date: `ที่ … วันที่ …`.
+                offset = number.end() + text[number.end():].index(rest) + date.start()
+                letter["date"] = date_from_match(date).isoformat()
+                _span(spans, "date", (line.start + offset, line.start + offset + len(date.group())))
+                continue
             if rest and is_org(rest) and letter["issuer"] is None:
                 offset = text.index(rest, number.end())
                 letter["issuer"] = rest
@@ -247,9 +254,7 @@ def _parse_head(letter: dict, lines: list[Line], head_end: int, stamp_lines: set
             _span(spans, "date", (line.start + date.start(), line.start + date.end()))
             continue
         if text.startswith("ส่วนราชการ") and letter["issuer"] is None:
-            value = re.sub(r"^ส่วนราชการ\s*[:：]?\s*", "", text)
-            letter["issuer"] = value or None
-            _span(spans, "issuer", (line.end - len(value), line.end))
+            _parse_memo_unit(letter, line)
             continue
         if address_index is None and is_address(text) and not is_org(text):
             address_index = i
@@ -261,6 +266,21 @@ def _parse_head(letter: dict, lines: list[Line], head_end: int, stamp_lines: set
                 letter["issuer"] = line.text
                 _span(spans, "issuer", (line.start, line.end))
                 break
+
+
+def _parse_memo_unit(letter: dict, line: Line) -> None:
+    """Read a memo's `ส่วนราชการ` line: the issuing unit, often followed by its telephone."""
+    value = re.sub(r"^ส่วนราชการ\s*[:：]?\s*", "", line.text)
+    start = line.end - len(value)
+    phone = re.search(r"\s*โทร", value)
+    unit = value[:phone.start()] if phone else value
+    letter["issuer"] = unit or None
+    _span(letter["spans"], "issuer", (start, start + len(unit)))
+    if phone:
+        contact, inner = parse_contact(value[phone.start():], [], start + phone.start())
+        letter["contact"] = contact
+        for key, span in inner.items():
+            _span(letter["spans"], f"contact.{key}", span)
 
 
 def _parse_address(letter: dict, lines: list[Line], head, address_index: int) -> None:
@@ -428,8 +448,12 @@ def _tail_guess(lines: list[Line], begin: int) -> int:
     return len(lines)
 
 
+def _ends_closing(text: str) -> bool:
+    return bool(COURTESY_RE.match(text) or PAREN_NAME_RE.search(text))
+
+
 def _parse_closing(letter: dict, lines: list[Line], index: int) -> None:
-    last = _continuation(lines, index, lambda t: bool(COURTESY_RE.match(t)))
+    last = _continuation(lines, index, _ends_closing)
     letter["closing_request"] = join_lines(_texts(lines, index, last))
     _span(letter["spans"], "closing_request", (lines[index].start, lines[last].end))
 

@@ -118,3 +118,33 @@ def test_urgency_class_is_not_an_asap_request():
 ])
 def test_thai_number(words, value):
     assert thai_number(words) == value
+
+
+def test_due_on_saturday_is_effective_on_monday():
+    item = only("ส่งภายในวันที่ ๑๔ มิถุนายน ๒๕๖๘")
+    assert item["date"] == "2025-06-14"
+    assert item["effective"] == "2025-06-16"
+    assert item["holiday_shift"] is True
+
+
+def test_due_in_songkran_moves_past_the_holidays():
+    item = only("ส่งภายในวันที่ ๑๓ เมษายน ๒๕๖๘")
+    assert item["effective"] == "2025-04-17"
+
+
+def test_due_on_working_day_is_not_moved():
+    item = only("ส่งภายในวันที่ ๙ เมษายน ๒๕๖๘")
+    assert item["effective"] == "2025-04-09"
+    assert item["holiday_shift"] is False
+
+
+def test_before_date_is_never_moved_forward():
+    item = only("ส่งก่อนวันที่ ๑๖ มิถุนายน ๒๕๖๘")
+    assert item["date"] == "2025-06-15"
+    assert item["effective"] == "2025-06-15"
+
+
+def test_rule_names_the_phrase_kind():
+    assert only("ภายในเดือนกันยายน ๒๕๖๘")["rule"] == "month_end"
+    assert only("ภายในปีงบประมาณ พ.ศ. ๒๕๖๙")["rule"] == "fiscal_year_end"
+    assert only("ก่อนวันที่ ๒๐ สิงหาคม ๒๕๖๘")["rule"] == "day_before"

@@ -187,3 +187,39 @@ def test_pages_follow_form_feeds():
 
 def test_empty_text_has_no_letters():
     assert parse_letters("  \n\f ") == []
+
+
+MEMO = """บันทึกข้อความ
+ส่วนราชการ กองสาธารณสุขและสิ่งแวดล้อม เทศบาลตำบลเกาะคา โทร. ๐ ๕๔๒๘ ๑๑๒๓
+ที่ ลป ๕๒๓๐๒/๑๕๐                         วันที่ ๒๒ เมษายน ๒๕๖๘
+เรื่อง รายงานผลการบันทึกข้อมูลถังขยะเปียก
+เรียน นายกเทศมนตรีตำบลเกาะคา
+ตามที่ได้รับมอบหมายให้บันทึกข้อมูลถังขยะเปียกในระบบบัญชี Carbon Credit บัดนี้ได้ดำเนินการเรียบร้อยแล้ว
+จึงเรียนมาเพื่อโปรดทราบ
+(นางสาวรัชนีกร ปัญญาวงค์)
+นักวิชาการสุขาภิบาลปฏิบัติการ"""
+
+
+@pytest.fixture(scope="module")
+def memo():
+    (letter,) = parse_letters(MEMO)
+    return letter
+
+
+def test_memo_is_internal(memo):
+    assert memo["kind"] == "internal"
+
+
+def test_memo_number_line_carries_date(memo):
+    assert memo["doc_number"]["text"] == "ลป 52302/150"
+    assert memo["date"] == "2025-04-22"
+
+
+def test_memo_unit_and_telephone(memo):
+    assert memo["issuer"] == "กองสาธารณสุขและสิ่งแวดล้อม เทศบาลตำบลเกาะคา"
+    assert memo["contact"]["phone"] == "0 5428 1123"
+
+
+def test_memo_closing_stops_at_signature(memo):
+    assert memo["closing_request"] == "จึงเรียนมาเพื่อโปรดทราบ"
+    assert memo["signatory"]["name"] == "นางสาวรัชนีกร ปัญญาวงค์"
