@@ -231,6 +231,31 @@ def test_mistyped_enclosure_number_links_by_date_and_subject(session, staff):
     assert enclosure.matched_by == "date_subject"
 
 
+def test_external_letter_deadline_drives_forward(session, staff):
+    data = external_letter("มท 0821.2/ว 1446", "2025-03-28", issuer="กรมส่งเสริมการปกครองท้องถิ่น", deadlines=[
+        {"kind": "start", "date": "2025-03-31", "text": "ตั้งแต่วันที่ ๓๑ มีนาคม ๒๕๖๘"},
+        {"kind": "due", "date": "2025-04-18", "stated": "2025-04-18", "text": "ภายในวันที่ ๑๘ เมษายน ๒๕๖๘"},
+    ])
+    receipt = operations.register_receipt(session, staff.cr_clerk, channel="ecms", letter_data=data,
+                                          received_at=at(date(2025, 3, 31))).receipt
+    assert receipt.letter.due_nominal == date(2025, 4, 18)
+    assert receipt.letter.due_text == "ภายในวันที่ ๑๘ เมษายน ๒๕๖๘"
+    operations.endorse(session, staff.cr_head, receipt.id, ["ทราบ", "แจ้งเวียน"], on_date=date(2025, 3, 31))
+    letter = operations.forward_circular(session, staff.cr_head, receipt.letter_id, issued_on=date(2025, 4, 2)).letter
+    assert letter.due_nominal == date(2025, 4, 11)
+    assert letter.parent_letter_id == receipt.letter_id
+
+
+def test_external_relative_deadline_is_kept(session, staff):
+    data = external_letter(deadlines=[{"kind": "relative", "days": 7, "working_days": True, "counted_from": "receipt",
+                                       "text": "ภายใน ๗ วันทำการนับแต่วันที่ได้รับหนังสือ"}])
+    letter = operations.register_receipt(session, staff.ms_clerk, channel="paper", letter_data=data,
+                                         received_at=at(date(2025, 4, 3))).letter
+    assert letter.relative_days == 7
+    assert letter.relative_working_days is True
+    assert letter.due_nominal is None
+
+
 def test_receipt_before_letter_date_is_flagged(session, staff):
     result = operations.register_receipt(session, staff.lao_clerk, channel="paper",
                                          letter_data=external_letter("ชร 0023.20/ว 1062", "2025-04-13"),

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from parsers.docnum import parse_docnum
+from workflow.routing.calendar import load_calendar
 from workflow.routing.errors import InvalidValue
 from workflow.routing.models import LetterCitation, OfficialLetter
 
@@ -109,6 +110,7 @@ def find_or_create_letter(session: Session, data: dict, created_by_id: int) -> t
         raise InvalidValue("invalid_urgency", f"ไม่รู้จักชั้นความเร็ว “{urgency}”", f"unknown urgency {urgency!r}")
     issuer_name = data.get("issuer")
     doc_text = docnum["text"] if docnum else None
+    deadline = _first_deadline(session, data.get("deadlines") or [])
 
     existing = find_letter(session, doc_text, letter_date, subject, issuer_name)
     if existing is not None:
@@ -127,6 +129,7 @@ def find_or_create_letter(session: Session, data: dict, created_by_id: int) -> t
         created_by_id=created_by_id,
         confirmation_form=[],
         covering_files={},
+        **deadline,
     ))
     if not inserted:
         return letter, False
@@ -137,6 +140,29 @@ def find_or_create_letter(session: Session, data: dict, created_by_id: int) -> t
     _adopt_enclosed_parent(letter)
     log.info("letter %s (%s, %s) recorded", letter.id, doc_text, letter_date)
     return letter, True
+
+
+def _first_deadline(session: Session, deadlines: list[dict]) -> dict[str, Any]:
+    """Return the OfficialLetter deadline columns for the first deadline of a parsed letter.
+
+    A `due` deadline gives its `date` (already the day before X for `ก่อนวันที่ X`), a
+    `window` its `end`. The effective date moves a day off to the next working day. A
+    `relative` deadline counted from receipt gives the number of days. Start dates and
+    the other kinds give nothing.
+    """
+    for item in deadlines:
+        kind = item.get("kind")
+        if kind in ("due", "window"):
+            nominal = _parse_iso_date(item.get("end") if kind == "window" else item.get("date"), "deadline")
+            if nominal is None:
+                continue
+            effective = load_calendar(session).effective_due(nominal)
+            return {"due_nominal": nominal, "due_effective": effective, "due_rule": "stated",
+                    "due_text": item.get("text")}
+        if kind == "relative" and item.get("counted_from") == "receipt" and item.get("days"):
+            return {"relative_days": int(item["days"]), "relative_working_days": bool(item.get("working_days")),
+                    "due_rule": "relative", "due_text": item.get("text")}
+    return {}
 
 
 def _insert_letter(session: Session, letter: OfficialLetter) -> tuple[OfficialLetter, bool]:

@@ -57,7 +57,7 @@ def lock_register(session: Session, organization_id: int, register: str, year: i
 
     An operation that must check something before it takes a number (has this office
     registered this letter already?) locks first, so that a second clerk waits and then
-    sees the first one's committed row.
+    reads the first one's committed row.
     """
     _ensure_counter_row(session, organization_id, register, year)
     return session.scalar(
