@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 # How far below a `เรื่อง` line its `เรียน` line may be, in non-blank lines.
 SALUTATION_WINDOW = 8
+COPIES_RE = re.compile(r"^สำเนาส่ง\s*[:：]?\s*")
 # Without a subject or salutation line, how many lines from the top are read as the head.
 HEAD_MAX_LINES = 12
 
@@ -193,7 +194,7 @@ def _empty_letter(text: str) -> dict:
             "subject": None, "salutation": None, "addressee": None, "references": [],
             "enclosures": [], "actions": [], "deadlines": [], "assignments": [],
             "closing_request": None, "signatory": None, "contact": None, "receipt_stamps": [],
-            "endorsements": [], "undated_requests": [], "warnings": [], "spans": {},
+            "endorsements": [], "copies": None, "undated_requests": [], "warnings": [], "spans": {},
             "text": text}
 
 
@@ -515,11 +516,23 @@ def _parse_tail(letter: dict, lines: list[Line], begin: int, stamp_lines: set[in
             break
         i += 1
     contact_end = _parse_contact_block(letter, lines, signatory_end + 1, stamp_lines)
+    copies = _find(lines, COPIES_RE, begin)
+    if copies is not None:
+        match = COPIES_RE.match(lines[copies].text)
+        last = _continuation(lines, copies, _ends_copies)
+        letter["copies"] = join_lines([lines[copies].text[match.end():]] + _texts(lines, copies + 1, last)) or None
+        _span(spans, "copies", (lines[copies].start + match.end(), lines[last].end))
+        contact_end = max(contact_end, last)
     endorsements = find_endorsements(letter["text"], lines, max(contact_end, signatory_end) + 1, stamp_lines)
     for n, item in enumerate(endorsements):
         for key, value in item.pop("_spans").items():
             _span(spans, f"endorsements.{n}" + (f".{key}" if key else ""), value)
         letter["endorsements"].append(item)
+
+
+def _ends_copies(text: str) -> bool:
+    return bool(CONTACT_LINE_RE.search(text) or PAREN_NAME_RE.search(text)
+                or SECRECY_LINE_RE.match(text) or URGENCY_LINE_RE.match(text))
 
 
 def _parse_contact_block(letter: dict, lines: list[Line], begin: int, stamp_lines: set[int]) -> int:

@@ -138,6 +138,7 @@ def _build_neighbourhood(words) -> dict[str, str]:
 
 
 _KEYWORD_NEAR = _build_neighbourhood(LINE_KEYWORDS)
+_LONGEST_KEYWORD = max(map(len, LINE_KEYWORDS))
 _KEYWORD_TONELESS = {TONE_MARK_RE.sub("", k): k for k in LINE_KEYWORDS}
 _KEYWORD_TONELESS_NEAR = _build_neighbourhood(_KEYWORD_TONELESS)
 _MONTH_NEAR = _build_neighbourhood(MONTHS_FULL)
@@ -272,7 +273,7 @@ def _line_keywords(text: str) -> list[tuple[int, int, str]]:
             continue
         bare = TONE_MARK_RE.sub("", word)
         toneless = _KEYWORD_TONELESS.get(bare)
-        if toneless is None and not is_word(word):
+        if toneless is None and len(word) <= _LONGEST_KEYWORD + 1 and not is_word(word):
             toneless = _KEYWORD_TONELESS.get(nearest(bare, _KEYWORD_TONELESS_NEAR) or "")
         if toneless:
             # OCR drops tone marks and first letters (`เรือง`, `รือง` for `เรื่อง`). Letters equal
@@ -280,7 +281,7 @@ def _line_keywords(text: str) -> list[tuple[int, int, str]]:
             # is corrected only in a non-word.
             out.append((start, match.end(), toneless))
             continue
-        if is_word(word):
+        if is_word(word) or len(word) > _LONGEST_KEYWORD + 1:
             continue
         near = nearest(word, _KEYWORD_NEAR)
         if near and near != word and abs(len(near) - len(word)) <= 1:
@@ -294,6 +295,8 @@ def _prefix_keyword(word: str) -> tuple[int, str] | None:
         return None
     for keyword in LINE_PREFIX_KEYWORDS:
         size = len(keyword)
+        if len(word) < size - 1 or (word[0] not in keyword[:2] and word[1] not in keyword[:3]):
+            continue  # one edit cannot make the line open with this keyword
         for length in (size - 1, size + 1, size):
             head = word[:length]
             if len(head) == length and nearest(head, _PREFIX_NEAR[keyword]) == keyword:

@@ -223,3 +223,14 @@ def test_memo_unit_and_telephone(memo):
 def test_memo_closing_stops_at_signature(memo):
     assert memo["closing_request"] == "จึงเรียนมาเพื่อโปรดทราบ"
     assert memo["signatory"]["name"] == "นางสาวรัชนีกร ปัญญาวงค์"
+
+
+def test_copies_line_stops_at_secrecy_stamp(secret):
+    assert secret["copies"] == "สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัด ทุกจังหวัด"
+
+
+@pytest.mark.parametrize("text", [DLA_SECRET, DISTRICT_COVER, MEMO])
+def test_every_span_lies_inside_text(text):
+    for letter in parse_letters(text):
+        for field, (start, end) in letter["spans"].items():
+            assert 0 <= start <= end <= len(letter["text"]), field
