@@ -17,7 +17,7 @@ from tests.test_routing_operations import (
 )
 from workflow.models import Organization
 from workflow.routing import admin, jobs, operations
-from workflow.routing.errors import InvalidValue, NotFound, PermissionDenied
+from workflow.routing.errors import InvalidValue, NotFound, PermissionDenied, StateConflict
 from workflow.routing.models import Notice, RoutingTask, TaskEvent
 from workflow.routing.rollup import find_circular, rollup
 from workflow.routing.state import load_status
@@ -148,6 +148,34 @@ def test_find_circular_rejects_unknown_number(session, staff):
     assert error.value.code == "invalid_doc_number"
 
 
+def test_office_reports_up_with_counts(session, staff):
+    district, task = chain_to_lao(session, staff)
+    answer(session, staff, task)
+    office_task = session.scalar(select(RoutingTask).where(
+        RoutingTask.letter_id == district.parent_letter_id,
+        RoutingTask.recipient_org_id == staff.ms_head.organization_id))
+    event = operations.report_to_sender(session, staff.ms_head, office_task.id, on_date=date(2025, 4, 10),
+                                        note="รวบรวมรายชื่อผู้รับผิดชอบแล้ว ๑ แห่ง")
+    assert event.data["counts"] == {"recipients": 10, "confirmed": 1, "overdue": 9}
+    assert load_status(session, office_task.id).state == "reported"
+    assert jobs.escalate_overdue(session, date(2025, 4, 14)) >= 9
+    assert load_status(session, office_task.id).overdue_marked is False
+
+
+def test_report_refused_before_forwarding(session, staff):
+    dla = issue_dla(session, staff)
+    task = session.scalar(select(RoutingTask).where(RoutingTask.letter_id == dla.id,
+                                                    RoutingTask.recipient_org_id == staff.cr_head.organization_id))
+    before = snapshot(session)
+    with pytest.raises(StateConflict) as error:
+        operations.report_to_sender(session, staff.cr_head, task.id, on_date=date(2025, 4, 2))
+    assert error.value.code == "not_forwarded"
+    with pytest.raises(PermissionDenied) as error:
+        operations.report_to_sender(session, staff.ms_head, task.id, on_date=date(2025, 4, 2))
+    assert error.value.code == "other_organization"
+    assert snapshot(session) == before
+
+
 # --- jobs -------------------------------------------------------------------------------
 
 
@@ -189,6 +217,15 @@ def test_escalation_marks_overdue_once_and_notifies_sender(session, staff):
     assert status.overdue_marked is True
     assert status.state == "delivered"
     assert load_status(session, task.id).overdue_marked is False
+
+
+def test_escalation_goes_to_parent_office_of_direct_recipient(session, staff):
+    dla = issue_dla(session, staff, recipient_codes=["5570901", "2570101"])
+    assert jobs.escalate_overdue(session, date(2025, 4, 21)) == 2
+    notified = set(session.scalars(select(Notice.organization_id).where(Notice.kind == "escalation")))
+    codes = set(session.scalars(select(Organization.code).where(Organization.id.in_(notified))))
+    assert codes == {"DIST-5709", "PROV-57"}
+    assert dla.due_effective == date(2025, 4, 18)
 
 
 def test_overdue_task_can_still_be_answered(session, staff):

@@ -101,10 +101,13 @@ def send_reminders(session: Session, today: date | None = None) -> int:
 
 
 def escalate_overdue(session: Session, today: date | None = None) -> int:
-    """Mark every unanswered task past its effective due date as overdue and notify the office that sent it.
+    """Mark every unconfirmed task past its effective due date as overdue and notify the recipient's parent office.
 
-    A task is marked once (one `overdue` event and one escalation notice per due date).
-    Returns how many tasks were escalated.
+    In the usual cascade the parent office is the one that sent the task. When an office
+    sent to organizations further down (DLA straight to LAOs), the recipient's own district
+    or provincial office gets the notice, because it is the one that follows the LAO up. A task is
+    marked once: one `overdue` event and one escalation notice per due date. Returns how
+    many tasks were escalated.
     """
     today = today or today_in_thailand()
     with write_transaction(session):
@@ -115,30 +118,35 @@ def escalate_overdue(session: Session, today: date | None = None) -> int:
                 select(TaskEvent.task_id).where(TaskEvent.kind == EVENT_OVERDUE, TaskEvent.task_id.in_(task_ids))
             )
         ) if task_ids else set()
-        names = dict(session.execute(
-            select(Organization.id, Organization.name_th).where(
-                Organization.id.in_({task.recipient_org_id for task, _number in overdue})
+        recipients = {
+            row.id: row
+            for row in session.execute(
+                select(Organization.id, Organization.name_th, Organization.parent_id).where(
+                    Organization.id.in_({task.recipient_org_id for task, _number in overdue})
+                )
             )
-        ).all()) if overdue else {}
+        } if overdue else {}
         now = utcnow()
         events, notices = [], []
         for task, doc_number in overdue:
             if task.id in already:
                 continue
+            recipient = recipients[task.recipient_org_id]
+            parent_office_id = recipient.parent_id or task.sender_org_id
             events.append({
                 "task_id": task.id,
                 "kind": EVENT_OVERDUE,
                 "occurred_at": now,
                 "actor_id": None,
-                "data": {"due_effective": task.due_effective.isoformat(), "escalated_to": task.sender_org_id},
+                "data": {"due_effective": task.due_effective.isoformat(), "escalated_to": parent_office_id},
             })
             notices.append({
-                "organization_id": task.sender_org_id,
+                "organization_id": parent_office_id,
                 "task_id": task.id,
                 "kind": NOTICE_ESCALATION,
                 "due_date": task.due_effective,
                 "working_days_before": 0,
-                "message_th": f"{names.get(task.recipient_org_id, '')} ยังไม่รายงานตามหนังสือที่ {doc_number} "
+                "message_th": f"{recipient.name_th} ยังไม่รายงานตามหนังสือที่ {doc_number} "
                               f"ซึ่งครบกำหนดวันที่ {format_be_date(task.due_effective)}",
                 "created_at": now,
             })

@@ -61,6 +61,7 @@ from workflow.routing.models import (
     TaskEvent,
 )
 from workflow.routing.numbering import lock_register, take_number, write_transaction
+from workflow.routing.rollup import rollup
 from workflow.routing.state import ALLOWED_AFTER, STATE_NAMES_TH, TaskStatus, load_status
 from workflow.thaidate import format_be_date
 
@@ -932,6 +933,42 @@ def reject_confirmation(
         task, authority = _review_confirmation(session, user, task_id, on_date, delegation_id, EVENT_REJECTED)
         event = _append_event(session, task, EVENT_REJECTED, user, {"reason": reason, **_authority_data(authority)})
     log.info("task %s confirmation rejected by %s", task_id, user.username)
+    return event
+
+
+def report_to_sender(
+    session: Session,
+    user: User,
+    task_id: int,
+    on_date: date | None = None,
+    delegation_id: int | None = None,
+    note: str | None = None,
+) -> TaskEvent:
+    """Report a forwarded task back to the office that sent it, with the counts of the LAOs below.
+
+    A provincial or district office completes its task by forwarding the letter and then
+    collecting the replies. The event keeps the roll-up of this office's area at that moment.
+    """
+    with write_transaction(session):
+        task = _get_task(session, task_id)
+        require_own_organization(user, task.recipient_org_id, "รายงานผล", "report tasks")
+        on_date = on_date or today_in_thailand()
+        authority = signing_authority(session, user, on_date, delegation_id, "รายงานผล", "report tasks")
+        status = load_status(session, task.id)
+        if status.state != EVENT_FORWARDED:
+            raise StateConflict(
+                "not_forwarded",
+                "รายงานผลได้หลังจากแจ้งเวียนหนังสือนี้ต่อแล้วเท่านั้น",
+                f"task {task.id} is in state {status.state}; an office reports after forwarding",
+            )
+        counts = rollup(session, task.letter, on_date, viewer=user)
+        event = _append_event(session, task, EVENT_REPORTED, user, {
+            "reported_on": on_date.isoformat(),
+            "note": _check_note(note),
+            "counts": {key: counts[key] for key in ("recipients", "confirmed", "overdue")},
+            **_authority_data(authority),
+        })
+    log.info("task %s reported by %s: %s", task_id, user.username, event.data["counts"])
     return event
 
 

@@ -47,7 +47,8 @@ ALLOWED_AFTER: dict[str, frozenset[str]] = {
     EVENT_ASSIGNED: frozenset({EVENT_RECEIVED, EVENT_ENDORSED, EVENT_ASSIGNED, EVENT_REJECTED}),
     EVENT_FORWARDED: frozenset({EVENT_RECEIVED, EVENT_ENDORSED, EVENT_ASSIGNED, EVENT_FORWARDED}),
     EVENT_CONFIRMED: frozenset({EVENT_RECEIVED, EVENT_ENDORSED, EVENT_ASSIGNED, EVENT_REJECTED}),
-    EVENT_REPORTED: frozenset({EVENT_CONFIRMED}),
+    # An LAO reports when its supervisor approves its confirmation; an office after forwarding.
+    EVENT_REPORTED: frozenset({EVENT_CONFIRMED, EVENT_FORWARDED}),
     EVENT_REJECTED: frozenset({EVENT_CONFIRMED}),
     EVENT_CLOSED: frozenset(set(STATE_EVENTS) - {EVENT_CLOSED}),
 }
