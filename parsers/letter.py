@@ -73,9 +73,32 @@ def _anchor_lines(lines: list[Line]) -> list[int]:
                 break
             if seen >= SALUTATION_WINDOW:
                 break
+    # A letter whose subject line OCR lost still has a salutation right below its head.
+    for i, line in enumerate(lines):
+        if not SALUTATION_RE.match(line.text) or _has_subject_above(lines, i, anchors):
+            continue
+        previous = max([a for a in anchors if a < i], default=-1)
+        first = _head_start(lines, previous, i)
+        kinds = {head_line_kind(lines[k].text) for k in range(first, i) if not lines[k].blank}
+        if first < i and kinds & {"number", "date"}:
+            anchors.append(i)
+    anchors.sort()
     if not anchors:
         anchors = [i for i, line in enumerate(lines) if SALUTATION_RE.match(line.text)][:1]
     return anchors
+
+
+def _has_subject_above(lines: list[Line], index: int, anchors: list[int]) -> bool:
+    seen = 0
+    for k in range(index - 1, -1, -1):
+        if k in anchors:
+            return True
+        if lines[k].blank:
+            continue
+        seen += 1
+        if seen >= SALUTATION_WINDOW:
+            return False
+    return False
 
 
 def letter_starts(lines: list[Line]) -> list[int]:
@@ -148,7 +171,10 @@ def parse_letter(text: str, corrections: list[dict]) -> dict:
         letter["receipt_stamps"].append({k: v for k, v in stamp.items() if not k.startswith("_")})
 
     subject = _find(lines, SUBJECT_RE)
-    salutation = _find(lines, SALUTATION_RE, subject or 0) if subject is not None else _find(lines, SALUTATION_RE)
+    first_salutation = _find(lines, SALUTATION_RE)
+    if subject is not None and first_salutation is not None and subject > first_salutation:
+        subject = None  # OCR lost this letter's subject; a later one belongs to its text
+    salutation = _find(lines, SALUTATION_RE, subject) if subject is not None else first_salutation
     if subject is not None:
         head_end = subject
     elif salutation is not None:
@@ -236,7 +262,9 @@ def _parse_head(letter: dict, lines: list[Line], head_end: int, stamp_lines: set
             continue
         deliver = DELIVER_BY_RE.search(text)
         if deliver and letter["deliver_by"] is None:
-            letter["deliver_by"] = _deliver_by(deliver.group("rest"))
+            # The time may have wrapped onto the next line.
+            after = letter["text"][line.start + deliver.end("rest") - len(deliver.group("rest")):][:80]
+            letter["deliver_by"] = _deliver_by(after)
             _span(spans, "deliver_by", (line.start + deliver.start(), line.end))
             continue
         urgency = URGENCY_LINE_RE.match(text)

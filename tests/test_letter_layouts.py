@@ -234,3 +234,21 @@ def test_every_span_lies_inside_text(text):
     for letter in parse_letters(text):
         for field, (start, end) in letter["spans"].items():
             assert 0 <= start <= end <= len(letter["text"]), field
+
+
+def test_letter_without_subject_line_is_still_split():
+    text = DISTRICT_COVER.replace("เรื่อง การรายงานข้อมูลถังขยะเปียก\nเรียน นายอำเภอ", "เรียน นายอำเภอ")
+    letters = parse_letters(text)
+    assert [letter["doc_number"]["text"] for letter in letters] == ["ชร 0023.1/ว 222", "ชร 0023.3/ว 111"]
+    assert letters[1]["subject"] is None
+    assert letters[1]["addressee"] == "นายอำเภอ ทุกอำเภอ"
+
+
+def test_staff_note_below_signature_is_not_a_letter():
+    text = DISTRICT_COVER.replace("- ทราบ\n", "เรียน นายก อบต.บ้านดู่\n- ทราบ\n")
+    assert len(parse_letters(text)) == 2
+
+
+def test_delivery_time_wrapped_onto_next_line():
+    (letter,) = parse_letters(DLA_SECRET.replace("เวลา ๑๔.๓๐ น.", "เวลา\n๑๔.๓๐ น."))
+    assert letter["deliver_by"] == "2026-01-15T14:30:00"
