@@ -42,11 +42,13 @@ def _parse_one(path: str, max_bytes: int) -> tuple[dict, bool]:
 
 
 def _summary_lines(result: dict) -> list[str]:
-    """Thai lines for a person reading the terminal."""
+    """Thai lines for a person reading the terminal, with Buddhist-era dates."""
+    from workflow.thaidate import format_be_date
+
     lines = [f"{result['file']}: {result['pages']} หน้า, {len(result['letters'])} ฉบับ"]
     for number, letter in enumerate(result["letters"], start=1):
         doc = (letter.get("doc_number") or {}).get("text") or "(ไม่มีเลขที่)"
-        lines.append(f"  ฉบับที่ {number}: {doc}  {letter.get('date') or ''}  {letter.get('subject') or ''}")
+        lines.append(f"  ฉบับที่ {number}: {doc}  {format_be_date(letter.get('date'))}  {letter.get('subject') or ''}")
         for warning in letter.get("warnings", []):
             lines.append(f"    ! {warning['message']}")
     for warning in result.get("warnings", []):
@@ -171,10 +173,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that run the service log at INFO with the job id on every line; the others
+# print results on standard output and log only warnings.
+SERVICE_COMMANDS = {"serve", "worker", "setup", "ingest", "demo"}
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("SARABAN_LOG_LEVEL", "WARNING"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    level = os.environ.get("SARABAN_LOG_LEVEL")
+    if args.command in SERVICE_COMMANDS:
+        from workflow.commands import configure_logging
+
+        configure_logging(level or logging.INFO)
+    else:
+        logging.basicConfig(level=level or logging.WARNING,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return args.func(args)
 
 
