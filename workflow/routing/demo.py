@@ -3,7 +3,8 @@
 DLA issues `มท 0821.2/ว 1446` of 28 March 2568 to every provincial office. Chiang Rai
 receives it, endorses it and re-issues it as `ชร 0023.6/ว 3200` of 2 April 2568 to its 18
 districts and the LAOs it deals with directly. Mae Sai district re-issues it to its 10
-LAOs. Each of them names a responsible officer, and its executive approves.
+LAOs. Each of them names a responsible officer, and its executive approves. Mae Sai then
+reports to Chiang Rai.
 
 Dates follow the letters of that chain where they are known: DLA's letter of 28 March, the
 province's of 2 April due 11 April, the district's deadline of 9 April. DLA's own deadline
@@ -204,6 +205,18 @@ def _run_lao(session: Session, summary: DemoSummary, task: RoutingTask) -> None:
     summary.confirmations_approved += 1
 
 
+def _report_district(session: Session, district_letter: OfficialLetter) -> None:
+    """Have Mae Sai report its answers to Chiang Rai on 10 April 2568, once."""
+    head = _user(session, "demo.maesai.head")
+    office_task = session.scalar(select(RoutingTask).where(
+        RoutingTask.letter_id == district_letter.parent_letter_id,
+        RoutingTask.recipient_org_id == head.organization_id,
+    ))
+    if load_status(session, office_task.id).state == "forwarded":
+        operations.report_to_sender(session, head, office_task.id, on_date=date(2025, 4, 10),
+                                    note="รวบรวมรายชื่อเจ้าหน้าที่ผู้รับผิดชอบของ อปท. ในพื้นที่ครบทุกแห่งแล้ว")
+
+
 def _write_covering_letters(session: Session, storage: Path | None, summary: DemoSummary) -> None:
     if storage is None:
         summary.covering_letters = "ไม่ได้สร้างไฟล์หนังสือนำส่ง"
@@ -236,6 +249,7 @@ def run_demo(session: Session, storage: Path | None = None) -> DemoSummary:
     ).all()
     for task in tasks:
         _run_lao(session, summary, task)
+    _report_district(session, district_letter)
     _write_covering_letters(session, storage, summary)
     log.info("demo loaded: %s", summary)
     return summary
