@@ -8,10 +8,10 @@ reports to Chiang Rai.
 
 Dates follow the letters of that chain where they are known: DLA's letter of 28 March, the
 province's of 2 April due 11 April, the district's deadline of 9 April. DLA's own deadline
-is not known, so the demo sets 18 April 2568: two working days before it (Songkran runs
-13-16 April 2568) is 11 April, and two before that is 9 April, which is what the default
-lead time derives. The district letter in the real chain is dated 13 April, after its own
-deadline, so the demo dates it 4 April instead. People's names here are made up.
+is not known, so the demo sets 18 April 2568. Songkran runs 13-16 April 2568, so two
+working days before 18 April is 11 April, and two before that is 9 April. That is what the
+default lead time derives. The district letter in the real chain is dated 13 April, after
+its own deadline, so the demo dates it 4 April instead. People's names here are made up.
 
 Running it again leaves the database as it is: each step first looks for what it would create.
 """
@@ -206,7 +206,7 @@ def _run_lao(session: Session, summary: DemoSummary, task: RoutingTask) -> None:
 
 
 def _report_district(session: Session, district_letter: OfficialLetter) -> None:
-    """Have Mae Sai report its answers to Chiang Rai on 10 April 2568, once."""
+    """Have Mae Sai report its LAOs' confirmations to Chiang Rai on 10 April 2568, once."""
     head = _user(session, "demo.maesai.head")
     office_task = session.scalar(select(RoutingTask).where(
         RoutingTask.letter_id == district_letter.parent_letter_id,
