@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 # How far below a `เรื่อง` line its `เรียน` line may be, in non-blank lines.
 SALUTATION_WINDOW = 8
+URGENCY_LEAD_RE = re.compile(r"^(ด่วนที่สุด|ด่วนมาก|ด่วน)(?![ก-๛])\s*$")
 COPIES_RE = re.compile(r"^สำเนาส่ง\s*[:：]?\s*")
 # Without a subject or salutation line, how many lines from the top are read as the head.
 HEAD_MAX_LINES = 12
@@ -247,6 +248,11 @@ def _parse_head(letter: dict, lines: list[Line], head_end: int, stamp_lines: set
         if number and letter["doc_number"] is None and (number.start() == 0 or not is_org(text)):
             letter["doc_number"] = normalize(number)
             _span(spans, "doc_number", (line.start + number.start("prefix"), line.start + number.end("serial")))
+            urgency = URGENCY_LEAD_RE.match(text[:number.start()])
+            if urgency and letter["urgency"] is None:
+                # The speed stamp printed on the number's line: `ด่วนที่สุด   ที่ มท …`.
+                letter["urgency"] = URGENCY_WORDS[urgency.group(1)]
+                _span(spans, "urgency", (line.start, line.start + len(urgency.group(1))))
             rest = text[number.end():].strip()
             date = DATE_RE.search(rest)
             if date and date_from_match(date) and letter["date"] is None:

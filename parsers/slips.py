@@ -103,7 +103,9 @@ _POSTCODE_CODE_RE = re.compile(rf"(?<![ก-ฯะ-ฺเ-ๆ])([ก-ฮ]{{2}})\.
 _FOREIGN_LETTER = r"A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\u0900-\u0dff\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff"
 _MIXED_TOKEN_RE = re.compile(rf"[^\s()\[\]\"'“”,;:]*[ก-๛][^\s()\[\]\"'“”,;:]*")
 _FOREIGN_RE = re.compile(rf"[{_FOREIGN_LETTER}]")
-_SANDWICH_RE = re.compile(r"[ก-๛][A-Za-z]{1,3}[ก-๛]")
+# One to three Latin letters inside a Thai word, or one or two stuck to either end of it.
+_SANDWICH_RE = re.compile(
+    r"[ก-๛][A-Za-z]{1,3}[ก-๛]|[ก-๛]{2}[A-Za-z]{1,2}(?=$|[\s,.)])|(?:^|(?<=[\s(]))[A-Za-z]{1,2}[ก-๛]{2}")
 _NON_LATIN_FOREIGN_RE = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0900-\u0dff\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff]")
 
 
@@ -412,7 +414,8 @@ def find_mixed_script(text: str):
     """Yield (start, end, token) for words that mix Thai with letters of another script.
 
     Latin words next to Thai ones are normal (`Carbon Credit`), so Latin counts only when one
-    to three Latin letters sit inside a Thai word; any other script inside a Thai word counts.
+    to three Latin letters sit inside a Thai word or one or two stick to its end. Any other
+    script inside a Thai word counts.
     """
     for match in _MIXED_TOKEN_RE.finditer(text):
         token = match.group()

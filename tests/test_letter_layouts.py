@@ -252,3 +252,16 @@ def test_staff_note_below_signature_is_not_a_letter():
 def test_delivery_time_wrapped_onto_next_line():
     (letter,) = parse_letters(DLA_SECRET.replace("เวลา ๑๔.๓๐ น.", "เวลา\n๑๔.๓๐ น."))
     assert letter["deliver_by"] == "2026-01-15T14:30:00"
+
+
+def test_urgency_on_the_number_line():
+    text = DISTRICT_COVER.replace("ที่ ชร ๐๐๒๓.๑/ว ๒๒๒", "ด่วนที่สุด   ที่ ชร ๐๐๒๓.๑/ว ๒๒๒")
+    letters = parse_letters(text)
+    assert letters[0]["urgency"] == "most_urgent"
+    assert letters[0]["doc_number"]["text"] == "ชร 0023.1/ว 222"
+
+
+def test_quantity_in_brackets():
+    text = DLA_SECRET.replace("จำนวน ๑ เล่ม", "(๒ เล่ม)")
+    (letter,) = parse_letters(text)
+    assert (letter["enclosures"][1]["quantity"], letter["enclosures"][1]["unit"]) == (2, "เล่ม")

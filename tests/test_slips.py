@@ -107,3 +107,11 @@ def test_latin_inside_a_thai_word():
 
 def test_latin_words_beside_thai_are_normal():
     assert list(find_mixed_script("ระบบบัญชี Carbon Credit ขององค์กร (E-office) QR Code")) == []
+
+
+def test_latin_letter_stuck_to_thai_name():
+    assert [t for _, _, t in find_mixed_script("(นายสมชาย ใจดl)")] == ["ใจดl"]
+
+
+def test_cyrillic_lookalike_inside_thai_word():
+    assert [t for _, _, t in find_mixed_script("เทศบาลตำบลเกาะคа")] == ["เทศบาลตำบลเกาะคа"]
