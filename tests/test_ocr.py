@@ -156,3 +156,12 @@ def test_thai_digits_of_the_date_are_read_again():
     number_line = next(line for line in page_lines if line.startswith("ที่ ชร"))
     assert "๒๗ เมษายน ๒๕๖๘" in page_lines
     assert number_line.endswith("/ว ๓๒๐๐")
+
+
+@pytest.mark.parametrize("speed", ["ด่วนที่สุด", "ด่วนมาก"])
+def test_large_speed_stamp_is_read(speed):
+    page = letter_page(LETTER[1:])
+    bold = ImageFont.truetype(str(SARABUN.with_name("Sarabun-Bold.ttf")), 140)
+    ImageDraw.Draw(page).text((150, 60), speed, font=bold, fill=0)
+    result = read_document(png_bytes(page))
+    assert result.pages[0].splitlines()[0] == speed

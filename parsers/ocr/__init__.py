@@ -19,6 +19,7 @@ from parsers.ocr.engine import EngineSettings, OcrFailed, OcrTimeout, OcrUnavail
 from parsers.ocr.images import OCR_DPI, PageImage
 from parsers.ocr.fields import FieldReader
 from parsers.ocr.layout import TextLine, page_text, split_regions
+from parsers.ocr.stamp import find_stamp, read_stamp, replace_stamp_lines
 
 __all__ = [
     "OcrSettings", "PageOcr", "OcrUnavailable", "ocr_page", "check_engine",
@@ -115,6 +116,11 @@ def ocr_page(page: PageImage, page_number: int, settings: OcrSettings) -> PageOc
         return PageOcr(text="", lines=[], image_size=size, warnings=[_failed_warning(page_number)],
                        seconds=time.monotonic() - started)
     lines = split_regions(raw_lines)
+    stamp_box = find_stamp(ink, page.dpi)
+    if stamp_box is not None:
+        speed = read_stamp(ink, stamp_box, settings.engine())
+        if speed:
+            lines = replace_stamp_lines(lines, stamp_box, speed)
     fields = FieldReader(
         ink,
         shipped_recognizer() if settings.fix_digits else None,
@@ -135,8 +141,8 @@ def _shift_boxes(lines: list[TextLine], warnings: list[dict], offset: tuple[int,
 
     NOTE: a deskewed page is rotated about its centre before cropping, and boxes are
     not rotated back. At the largest angle corrected (3 degrees) a box is off by about
-    5% of its distance from the page centre: a few pixels near the centre, up to
-    about 100 pixels at a corner of a 300 dpi A4 page.
+    5% of its distance from the page centre. That is a few pixels near the centre and
+    up to about 100 pixels at a corner of a 300 dpi A4 page.
     """
     dx, dy = offset
     if not dx and not dy:

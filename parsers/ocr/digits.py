@@ -160,6 +160,7 @@ def split_glyphs(region: np.ndarray) -> list[tuple[np.ndarray, tuple[int, int, i
             continue
         spans.append([columns.start, columns.stop, rows.start, rows.stop, [index]])
     spans.sort()
+
     merged: list[list] = []
     for span in spans:
         # Parts of one broken glyph overlap mostly; a flourish such as the tail of ๕
@@ -173,6 +174,7 @@ def split_glyphs(region: np.ndarray) -> list[tuple[np.ndarray, tuple[int, int, i
             last[4] += span[4]
         else:
             merged.append(span)
+
     result = []
     for x0, x1, y0, y1, members in merged:
         mask = np.isin(labels[y0:y1, x0:x1], members)

@@ -1,9 +1,9 @@
 """Find the numbers and dates of a letter in OCR lines, read their digits again and check them.
 
-Where the layout puts a number (the document number of the `ที่` line, the day and
-year of the letter date, the date of a `ลงวันที่` citation), digits that Tesseract read
-with low confidence or as non-digits are read again from the ink by the shipped digit
-recognizer. Each date must be a real calendar date with a
+Numbers stand in known places: the document number of the `ที่` line, the day and
+year of the letter date, the date of a `ลงวันที่` citation. There, digits that Tesseract
+read with low confidence or as non-digits are read again from the ink by the shipped
+digit recognizer. Each date must be a real calendar date with a
 Buddhist-era year near the letter's own, and the document number must fit the number
 grammar; a value that fails, or that was handwritten or unclear, gets a
 `low_confidence` warning with the page and the pixel box of the value.
