@@ -6,6 +6,8 @@ from sqlalchemy import pool
 from workflow.config import config_from_env
 from workflow.db import make_engine
 from workflow.models import Base
+# Imported for its tables: autogenerate compares the metadata with every model module.
+import workflow.routing.models  # noqa: F401,E402
 
 config = context.config
 target_metadata = Base.metadata

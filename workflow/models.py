@@ -49,7 +49,9 @@ class Organization(Base):
 ROLE_CLERK = "clerk"
 ROLE_SUPERVISOR = "supervisor"
 ROLE_OFFICER = "officer"
-ROLES = (ROLE_CLERK, ROLE_SUPERVISOR, ROLE_OFFICER)
+# Manages the directory, calendars and delegations.
+ROLE_ADMIN = "admin"
+ROLES = (ROLE_CLERK, ROLE_SUPERVISOR, ROLE_OFFICER, ROLE_ADMIN)
 
 
 class User(Base):

@@ -21,11 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workflow.models import Base, JsonValue, Organization, User, utcnow
-
-# Role stored in `User.role` for the people who manage the directory, calendars and delegations.
-# `workflow.models.ROLES` does not list it yet, so `create_staff_user` writes it directly.
-ROLE_ADMIN = "admin"
+from workflow.models import ROLE_ADMIN, Base, JsonValue, Organization, User, utcnow
 
 # Registers with a running number that restarts every calendar year.
 REGISTER_RECEIPT = "receipt"
