@@ -210,6 +210,8 @@ def parse_letter(text: str, corrections: list[dict]) -> dict:
         tail_start = body_end
     _parse_tail(letter, lines, tail_start, stamp_lines)
 
+    if letter["date"] is None:
+        _date_at_end(letter)
     letter["kind"] = _kind(letter, text)
     letter["warnings"] = check_letter(letter, corrections)
     return letter
@@ -369,9 +371,17 @@ def _is_part_keyword(text: str) -> bool:
                 or SUBJECT_RE.match(text) or BODY_OPENER_RE.match(text))
 
 
+# Openings of running text that a wrapped subject line does not start with; orders and
+# announcements have no salutation line to end their subject.
+TEXT_OPENER_RE = re.compile(
+    r"^(?:ด้วย|ตามที่|ตามหนังสือ|อนุสนธิ|เนื่องด้วย|เนื่องจาก|เพื่อให้|อาศัยอำนาจ|โดยที่|บัดนี้|"
+    r"ในการนี้|[0-9๐-๙]{1,2}\s*\.(?![0-9๐-๙]))")
+
+
 def _is_heading_keyword(text: str) -> bool:
     return bool(SALUTATION_RE.match(text) or REFERENCES_RE.match(text) or ENCLOSURES_RE.match(text)
-                or SUBJECT_RE.match(text))
+                or SUBJECT_RE.match(text) or TEXT_OPENER_RE.match(text) or PAREN_NAME_RE.search(text)
+                or SIGNED_ON_RE.match(text))
 
 
 def _parse_subject(letter: dict, lines: list[Line], index: int) -> int:
@@ -611,6 +621,20 @@ def _parse_contact_block(letter: dict, lines: list[Line], begin: int, stamp_line
     for key, value in inner.items():
         _span(letter["spans"], f"contact.{key}", value)
     return last
+
+
+SIGNED_ON_RE = re.compile(r"(?:สั่ง|ประกาศ|ให้ไว้)\s*ณ\s*วันที่\s*")
+
+
+def _date_at_end(letter: dict) -> None:
+    """Read the date of an order or announcement from its `สั่ง ณ วันที่ …` line."""
+    text = letter["text"]
+    for signed in SIGNED_ON_RE.finditer(text):
+        date = DATE_RE.match(text, signed.end())
+        if date and date_from_match(date):
+            letter["date"] = date_from_match(date).isoformat()
+            _span(letter["spans"], "date", (date.start(), date.end()))
+            return
 
 
 def _kind(letter: dict, text: str) -> str:

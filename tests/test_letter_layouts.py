@@ -265,3 +265,13 @@ def test_quantity_in_brackets():
     text = DLA_SECRET.replace("จำนวน ๑ เล่ม", "(๒ เล่ม)")
     (letter,) = parse_letters(text)
     assert (letter["enclosures"][1]["quantity"], letter["enclosures"][1]["unit"]) == (2, "เล่ม")
+
+
+def test_order_is_dated_where_it_is_signed():
+    text = ("คำสั่งเทศบาลตำบลเกาะคา\nที่ ๑๒๓/๒๕๖๘\nเรื่อง แต่งตั้งเจ้าหน้าที่ผู้รับผิดชอบระบบบัญชี Carbon Credit\n"
+            "เพื่อให้การใช้งานระบบเป็นไปด้วยความเรียบร้อย จึงแต่งตั้งผู้รับผิดชอบ ดังนี้\n"
+            "สั่ง ณ วันที่ ๒๑ เมษายน พ.ศ. ๒๕๖๘\n(นายณรงค์ฤทธิ์ อินต๊ะวงศ์)\nนายกเทศมนตรีตำบลเกาะคา\n")
+    (letter,) = parse_letters(text)
+    assert letter["kind"] == "order"
+    assert letter["date"] == "2025-04-21"
+    assert letter["subject"] == "แต่งตั้งเจ้าหน้าที่ผู้รับผิดชอบระบบบัญชี Carbon Credit"
