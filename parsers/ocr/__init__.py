@@ -48,13 +48,11 @@ class OcrSettings:
     def from_environment(cls) -> "OcrSettings":
         """Return settings from SARABAN_TESSERACT (command), SARABAN_OCR_LANGUAGES,
         SARABAN_OCR_PAGE_TIMEOUT (seconds) and SARABAN_OCR_DPI (render resolution)."""
-        timeout = os.environ.get("SARABAN_OCR_PAGE_TIMEOUT")
-        dpi = os.environ.get("SARABAN_OCR_DPI")
         return cls(
-            dpi=int(dpi) if dpi else OCR_DPI,
+            dpi=int(_number_from_environment("SARABAN_OCR_DPI", OCR_DPI)),
             command=os.environ.get("SARABAN_TESSERACT", "tesseract"),
             languages=os.environ.get("SARABAN_OCR_LANGUAGES", "tha"),
-            page_timeout_seconds=float(timeout) if timeout else DEFAULT_PAGE_TIMEOUT,
+            page_timeout_seconds=_number_from_environment("SARABAN_OCR_PAGE_TIMEOUT", DEFAULT_PAGE_TIMEOUT),
         )
 
     def engine(self) -> EngineSettings:
@@ -64,6 +62,20 @@ class OcrSettings:
             page_segmentation=self.page_segmentation,
             timeout_seconds=self.page_timeout_seconds,
         )
+
+
+def _number_from_environment(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if number <= 0:
+        log.warning("%s=%r is not a positive number; using %s", name, value, default)
+        return default
+    return number
 
 
 @dataclass
