@@ -128,8 +128,13 @@ def _is_thai(char: str) -> bool:
 
 # ---- classification of head lines -------------------------------------------------------
 
+# Lines of a receipt stamp are short; a longer line opening with `วันที่` is running text.
+STAMP_LINE_MAX = 40
+
+
 def is_stamp_field(line: Line) -> bool:
-    return bool(STAMP_FIELD_RE.match(line.text)) and not line.text.startswith("วันที่ว")
+    return (bool(STAMP_FIELD_RE.match(line.text)) and not line.text.startswith("วันที่ว")
+            and len(line.text) <= STAMP_LINE_MAX)
 
 
 def is_address(text: str) -> bool:
@@ -173,55 +178,87 @@ def head_line_kind(text: str) -> str | None:
 
 # ---- receipt stamps ---------------------------------------------------------------------
 
+STAMP_LABEL_RE = re.compile(
+    r"(?<![ก-๛])(?P<label>เลขรับ|เลขทะเบียนรับ|ทะเบียนรับ|รับที่|เลขที่|วันที่|เวลา)\s*[.:…_]*\s*")
+RECEIPT_LABELS = {"เลขรับ", "เลขทะเบียนรับ", "ทะเบียนรับ", "รับที่"}
+NUMBER_LABELS = RECEIPT_LABELS | {"เลขที่"}
+
+
+def _inline_stamp(line: Line) -> bool:
+    """Tell whether a line holds a whole stamp: `… รับที่ ๑๒ วันที่ ๕ พ.ค. ๖๘ เวลา …`."""
+    labels = {m.group("label") for m in STAMP_LABEL_RE.finditer(line.text)}
+    return len(labels) >= 2 and bool(labels & RECEIPT_LABELS)
+
+
 def find_stamps(lines: list[Line]) -> list[dict]:
     """Return receipt stamps: runs of stamp field lines with their organization lines above.
 
     A run counts as a stamp when it has at least two fields and one of them is a receipt
-    number or a time, so a memo's single `วันที่` line is not mistaken for one.
+    number, so a memo's `วันที่` line or a meeting's date and time is not mistaken for one. A line with a
+    receipt number and another field is a stamp on its own, its organization before them.
     """
     stamps, i = [], 0
     while i < len(lines):
         if not is_stamp_field(lines[i]):
+            if _inline_stamp(lines[i]):
+                stamps.append(_stamp(lines, i, i + 1))
             i += 1
             continue
         j = i
-        fields = {}
         while j < len(lines) and is_stamp_field(lines[j]):
-            match = STAMP_FIELD_RE.match(lines[j].text)
-            fields.setdefault(match.group("label"), (lines[j], match))
             j += 1
-        labels = set(fields)
-        if len(labels) >= 2 and labels & {"เลขรับ", "เลขทะเบียนรับ", "ทะเบียนรับ", "รับที่", "เวลา", "เลขที่"}:
-            stamps.append(_stamp(lines, i, j, fields))
+        labels = {m.group("label") for k in range(i, j) for m in STAMP_LABEL_RE.finditer(lines[k].text)}
+        if len(labels) >= 2 and labels & NUMBER_LABELS:
+            stamps.append(_stamp(lines, i, j))
         i = j
     return stamps
 
 
-def _stamp(lines, first, after, fields) -> dict:
+def _stamp_fields(lines: list[Line], first: int, after: int) -> dict:
+    """Return {label: (value, start, end)} for the first of each label in lines[first:after]."""
+    fields = {}
+    for line in lines[first:after]:
+        labels = list(STAMP_LABEL_RE.finditer(line.text))
+        for n, match in enumerate(labels):
+            end = labels[n + 1].start() if n + 1 < len(labels) else len(line.text)
+            value = line.text[match.end():end].strip()
+            fields.setdefault(match.group("label"),
+                              (value, line.start + match.end(), line.start + match.end() + len(value)))
+    return fields
+
+
+def _stamp(lines: list[Line], first: int, after: int) -> dict:
     org_lines = []
-    k = first - 1
-    while k >= 0 and len(org_lines) < 2 and not lines[k].blank and head_line_kind(lines[k].text) in ("org", None) \
-            and not is_stamp_field(lines[k]):
-        org_lines.insert(0, lines[k])
-        k -= 1
-    stamp = {"organization": join_items([ln.text for ln in org_lines]) or None,
-             "number": None, "date": None, "time": None}
     spans = {}
-    if org_lines:
-        spans["organization"] = (org_lines[0].start, org_lines[-1].end)
-    for label, (line, match) in fields.items():
-        value = match.group("value").strip()
-        value_span = (line.start + match.start("value"), line.end)
-        if label in ("เลขรับ", "เลขทะเบียนรับ", "ทะเบียนรับ", "รับที่", "เลขที่") and stamp["number"] is None:
-            stamp["number"] = re.sub(r"^[.…:\s]+", "", value) or None
-            spans["number"] = value_span
+    inline_org = ""
+    labels = list(STAMP_LABEL_RE.finditer(lines[first].text))
+    if labels and labels[0].start() > 0:
+        inline_org = lines[first].text[:labels[0].start()].strip()
+    if inline_org:
+        spans["organization"] = (lines[first].start, lines[first].start + len(inline_org))
+    else:
+        k = first - 1
+        while k >= 0 and len(org_lines) < 2 and not lines[k].blank \
+                and head_line_kind(lines[k].text) in ("org", None) and not is_stamp_field(lines[k]):
+            org_lines.insert(0, lines[k])
+            k -= 1
+        if org_lines:
+            spans["organization"] = (org_lines[0].start, org_lines[-1].end)
+    organization = inline_org or join_items([ln.text for ln in org_lines])
+    stamp = {"organization": organization or None, "number": None, "date": None, "time": None}
+
+    for label, (value, start, end) in _stamp_fields(lines, first, after).items():
+        if label in NUMBER_LABELS and stamp["number"] is None:
+            stamp["number"] = value or None
+            spans["number"] = (start, end)
         elif label == "วันที่":
             found = parse_thai_date(value)
             stamp["date"] = found.isoformat() if found else None
-            spans["date"] = value_span
+            spans["date"] = (start, end)
         elif label == "เวลา":
             stamp["time"] = parse_time(value)
-            spans["time"] = value_span
+            spans["time"] = (start, end)
+
     start = org_lines[0].start if org_lines else lines[first].start
     stamp["_span"] = (start, lines[after - 1].end)
     stamp["_spans"] = spans

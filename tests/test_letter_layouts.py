@@ -275,3 +275,29 @@ def test_order_is_dated_where_it_is_signed():
     assert letter["kind"] == "order"
     assert letter["date"] == "2025-04-21"
     assert letter["subject"] == "แต่งตั้งเจ้าหน้าที่ผู้รับผิดชอบระบบบัญชี Carbon Credit"
+
+
+ONE_LINE_STAMP = """เทศบาลตำบลบ้านดู่ รับที่ ๑๒๓๔ วันที่ ๕ พ.ค. ๖๘ เวลา ๑๓.๓๐ น.
+ด่วนมาก
+ที่ ชร ๐๐๒๓.๓/ว ๔๕๖๗                                   ศาลากลางจังหวัดเชียงราย
+                                                    ถนนแม่ฟ้าหลวง ชร ๕๗๑๐๐
+                              ๒  พฤษภาคม  ๒๕๖๘
+เรื่อง  การประชาสัมพันธ์โครงการถังขยะเปียก ลดโลกร้อน
+เรียน  นายอำเภอ ทุกอำเภอ
+          ๑. ประชุมชี้แจงในวันที่ ๙ พฤษภาคม ๒๕๖๘
+เวลา ๑๓.๓๐ น. ณ ห้องประชุมศาลากลางจังหวัด
+จึงเรียนมาเพื่อโปรดพิจารณา
+"""
+
+
+def test_stamp_on_one_line():
+    (letter,) = parse_letters(ONE_LINE_STAMP)
+    assert letter["receipt_stamps"] == [{"organization": "เทศบาลตำบลบ้านดู่", "number": "๑๒๓๔",
+                                         "date": "2025-05-05", "time": "13:30"}]
+    assert letter["date"] == "2025-05-02"
+
+
+def test_meeting_time_in_body_is_not_a_stamp():
+    text = ONE_LINE_STAMP.replace("๑. ประชุมชี้แจงในวันที่", "\nวันที่").replace(" ณ ห้องประชุมศาลากลางจังหวัด", "")
+    (letter,) = parse_letters(text)
+    assert len(letter["receipt_stamps"]) == 1
