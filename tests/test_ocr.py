@@ -165,3 +165,16 @@ def test_large_speed_stamp_is_read(speed):
     ImageDraw.Draw(page).text((150, 60), speed, font=bold, fill=0)
     result = read_document(png_bytes(page))
     assert result.pages[0].splitlines()[0] == speed
+
+
+def test_thai_digits_of_deadline_and_phone_are_read_again():
+    lines = [
+        ("ที่ ชร ๐๐๒๓.๖/ว ๓๒๐๐", 150),
+        ("๒ เมษายน ๒๕๖๘", 1000),
+        ("ให้รายงานภายในวันที่ ๙ เมษายน ๒๕๖๘", 150),
+        ("โทร. ๐ ๕๓๑๕ ๐๑๖๕", 150),
+    ]
+    result = read_document(png_bytes(letter_page(lines, issuer="ศาลากลางจังหวัดเชียงราย")))
+    page_lines = result.pages[0].splitlines()
+    assert "ให้รายงานภายในวันที่ ๙ เมษายน ๒๕๖๘" in page_lines
+    assert "โทร. ๐ ๕๓๑๕ ๐๑๖๕" in page_lines

@@ -100,7 +100,11 @@ _DOC_NUMBER = re.compile(
     # the slash and the serial is taken for it.
     r"(?P<circular>(?:ว[\u0e34-\u0e3a\u0e47-\u0e4e]?\s*\.?)|(?:2(?=\s+[0-9๐-๙])))?\s*(?P<serial>\S.*)$"
 )
-_CITED_DATE = re.compile(r"ลง\s*ว" + _MARKS.pattern + r"*น\s*ท" + _MARKS.pattern + r"*\s*")
+# วันที่ before a date: ลงวันที่ in a citation, ภายในวันที่ in a deadline, เมื่อวันที่ ...
+_DAY_LABEL = re.compile(r"(?P<cited>ลง\s*)?ว" + _MARKS.pattern + r"*น\s*ท" + _MARKS.pattern + r"*\s*")
+# A phone, fax or extension number after its label, in digit groups split by - or spaces.
+_PHONE = re.compile(r"(?:โทร(?:สาร)?\.?|ต่อ)\s*(?P<number>[0-9๐-๙][0-9๐-๙ -]*[0-9๐-๙]|[0-9๐-๙])")
+_DIGIT_GROUP = re.compile(r"[0-9๐-๙]+")
 
 
 def month_number(text: str) -> int | None:
@@ -137,16 +141,16 @@ def check_cited_date(day: int, month: int, year_be: int, letter_year_be: int | N
     return None
 
 
-# The Thai model turns ที่ into ที; before a document number (two Thai letters and a
-# digit) and in ลงวันที่ before a day, the word can only be ที่.
+# The Thai model turns ที่ into ที. Before a document number (two Thai letters and a
+# digit) and in วันที่ before a day, the word can only be ที่.
 _THI_BEFORE_NUMBER = re.compile(r"(?<![ก-๙])ที(?![่-๋])(?=\s*[ก-ฮ]{2}\s*\.?\s*[0-9๐-๙])")
-_LONG_WAN_THI = re.compile(r"ลง\s*วั?น\s*ที?(?![่-๋ก-ฮ])(?=\s*[0-9๐-๙])")
+_WAN_THI = re.compile(r"วั?น\s*ที?(?![่-๋ก-ฮ])(?=\s*[0-9๐-๙])")
 
 
 def repair_labels(line: TextLine) -> None:
     """Restore letter-part labels and the word ที่ that OCR read without their marks."""
     _repair_line_start(line)
-    for pattern, word in ((_THI_BEFORE_NUMBER, "ที่"), (_LONG_WAN_THI, "ลงวันที่")):
+    for pattern, word in ((_THI_BEFORE_NUMBER, "ที่"), (_WAN_THI, "วันที่")):
         for match in reversed(list(pattern.finditer(line.text))):
             if match.group(0) != word:
                 _replace(line, match.start(), match.end(), word)
@@ -199,6 +203,9 @@ class FieldReader:
                 break
         for line in lines:
             self._read_cited_dates(line)
+            self._read_phone_numbers(line)
+            # Digits read again can complete a pattern, as in วันที ๙ read first as วันที ธ.
+            repair_labels(line)
 
     def _read_doc_number(self, line: TextLine) -> bool:
         match = _DOC_NUMBER.match(line.text)
@@ -249,7 +256,8 @@ class FieldReader:
         return True
 
     def _read_cited_dates(self, line: TextLine) -> None:
-        for label in list(_CITED_DATE.finditer(line.text)):
+        # From the right, so that replacing one date's digits moves none still to read.
+        for label in reversed(list(_DAY_LABEL.finditer(line.text))):
             match = _DATE.match(line.text, label.end())
             if not match:
                 continue
@@ -257,11 +265,26 @@ class FieldReader:
             if reading is None:
                 continue
             day, month, year, sure, span = reading
+            field, what = ("citation_date", "วันที่ของหนังสือที่อ้างถึง") if label.group("cited") else ("body_date", "วันที่ในเนื้อหนังสือ")
             problem = check_cited_date(day, month, year, self.letter_year_be)
             if problem:
-                self._warn("citation_date", span, f"วันที่ในหนังสือที่อ้างถึงอ่านได้ไม่น่าถูกต้อง: {problem}")
+                self._warn(field, span, f"{what}อ่านได้ไม่น่าถูกต้อง: {problem} กรุณาตรวจกับภาพต้นฉบับ")
             elif not sure:
-                self._warn("citation_date", span, "วันที่ในหนังสือที่อ้างถึงอ่านจากภาพไม่ชัด กรุณาตรวจกับภาพต้นฉบับ")
+                self._warn(field, span, f"{what}อ่านจากภาพไม่ชัด กรุณาตรวจกับภาพต้นฉบับ")
+
+    def _read_phone_numbers(self, line: TextLine) -> None:
+        for match in reversed(list(_PHONE.finditer(line.text))):
+            start = match.start("number")
+            groups = list(_DIGIT_GROUP.finditer(match.group("number")))
+            sure = True
+            for group in reversed(groups):
+                _, group_sure = self._read_digits(Span(line, start + group.start(), start + group.end()))
+                sure = sure and group_sure
+            if not sure:
+                # The digits may have changed length, so the number is matched again.
+                again = _PHONE.match(line.text, match.start())
+                end = again.end("number") if again else match.end("number")
+                self._warn("contact", Span(line, start, end), "หมายเลขโทรศัพท์อ่านจากภาพไม่ชัด กรุณาตรวจกับภาพต้นฉบับ")
 
     def _read_date(self, line: TextLine, match: re.Match, own_date: bool) -> tuple[int, int, int, bool, Span] | None:
         month = month_number(match.group("month"))
