@@ -39,7 +39,9 @@ ADDRESS_START_RE = re.compile(
 POSTCODE_END_RE = re.compile(rf"(?<!{DIGIT}){DIGIT}{{5}}\s*$")
 STAMP_FIELD_RE = re.compile(
     r"^(?P<label>เลขรับ|เลขทะเบียนรับ|ทะเบียนรับ|รับที่|เลขที่|วันที่|เวลา)\s*(?:ที่)?\s*[.:…_\s]*(?P<value>.*)$")
-NOISE_RE = re.compile(r"^(?![0-9๐-๙]{4}$)[^ก-ฮA-Za-z]{1,4}$")  # a year wrapped alone is content
+# Up to four characters without letters, or one or two letters alone, are OCR specks. A year
+# wrapped onto a line of its own is content.
+NOISE_RE = re.compile(r"^(?![0-9๐-๙]{4}$)[^ก-ฮA-Za-z]{1,4}$|^[^\s0-9๐-๙]{1,2}$")
 PAGE_MARK_RE = re.compile(rf"^(?:-\s*{DIGIT}{{1,3}}\s*-|/\s*.*\.\.\.?|/\s*{DIGIT}.*)$")
 PAREN_NAME_RE = re.compile(r"\(\s*([^()]{2,80}?)\s*\)")
 RANK_LINE_RE = re.compile(r"^[ก-๛]{1,4}\s?\.(?:\s?[ก-๛]{1,4}\s?\.)*$|^ว่าที่\s*[ก-๛. ]{0,20}$")
