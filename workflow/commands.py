@@ -15,6 +15,7 @@ from workflow.db import upgrade_to_head
 from workflow.directory import load_directory as load_directory_rows
 from workflow.errors import WorkflowError
 from workflow.models import ROLE_CLERK, ROLE_OFFICER, ROLE_SUPERVISOR, User
+from workflow.routing import schedule as routing_schedule
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +136,9 @@ def ingest_paths(paths: Iterable[str | os.PathLike], app: Flask | None = None) -
 def serve(host: str = "127.0.0.1", port: int = 5000, app: Flask | None = None) -> None:
     """Run the web application with Flask's threaded server.
 
-    Without REDIS_URL, parse jobs run in a worker thread of this process, and jobs that a
-    previous run left unfinished are queued again.
+    Without REDIS_URL, parse jobs run in a worker thread of this process, jobs that a
+    previous run left unfinished are queued again, and a timer thread runs the daily
+    routing reminders and escalation.
     """
     app = _app(app)
     upgrade_to_head(app.config["DATABASE_URL"])
@@ -149,11 +151,17 @@ def serve(host: str = "127.0.0.1", port: int = 5000, app: Flask | None = None) -
                 session.close()
         for job_id in job_ids:
             jobs.enqueue_parse(app, job_id)
+        routing_schedule.start_in_process(app)
     log.info("serving on http://%s:%d", host, port)
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
 def run_worker(app: Flask | None = None, burst: bool = False) -> bool:
-    """Run an rq worker on REDIS_URL; returns whether it ran any job (relevant with `burst`)."""
+    """Run an rq worker with its scheduler on REDIS_URL; returns whether it ran any job (relevant with `burst`).
+
+    It first schedules the next daily routing run, unless one is scheduled already.
+    """
     app = _app(app)
+    if app.config.get("REDIS_URL"):
+        routing_schedule.schedule_next_rq_run(app)
     return jobs.run_worker(app, burst=burst)

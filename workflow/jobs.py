@@ -44,7 +44,16 @@ def _parse_document_task(job_id: str) -> None:
         session.close()
 
 
-TASKS: dict[str, Callable[..., Any]] = {"parse_document": _parse_document_task}
+def _routing_daily_task() -> None:
+    from workflow.routing.schedule import daily_task
+
+    daily_task()
+
+
+TASKS: dict[str, Callable[..., Any]] = {
+    "parse_document": _parse_document_task,
+    "routing_daily": _routing_daily_task,
+}
 
 
 def execute(app: Flask, task_name: str, args: tuple, job_id: str) -> None:
@@ -149,11 +158,13 @@ def run_rq_task(task_name: str, args: list) -> None:
     execute(_worker_app, task_name, tuple(args), job.id if job is not None else "-")
 
 
-def run_worker(app: Flask, burst: bool = False, in_process: bool = False) -> bool:
+def run_worker(app: Flask, burst: bool = False, in_process: bool = False, with_scheduler: bool = True) -> bool:
     """Run an rq worker on the app's REDIS_URL and queue until stopped (or, with `burst`, until empty).
 
-    `in_process` uses rq's SimpleWorker, which runs jobs without forking. Returns what
-    rq's `Worker.work` returns: whether any job was run.
+    `in_process` uses rq's SimpleWorker, which runs jobs without forking. `with_scheduler`
+    also runs rq's scheduler, which enqueues jobs put in with `Queue.enqueue_at` when
+    their time comes (the daily routing run). Returns what rq's `Worker.work` returns:
+    whether any job was run.
     """
     from rq import SimpleWorker, Worker
 
@@ -167,4 +178,4 @@ def run_worker(app: Flask, burst: bool = False, in_process: bool = False) -> boo
     worker_class = SimpleWorker if in_process else Worker
     worker = worker_class([work_queue], connection=work_queue.connection)
     log.info("rq worker listening on queue %s", work_queue.name)
-    return worker.work(burst=burst)
+    return worker.work(burst=burst, with_scheduler=with_scheduler)

@@ -43,8 +43,11 @@ def _addressee(session: Session, letter: OfficialLetter) -> str:
     return " และ".join(ADDRESSEES[kind] for kind in sorted(kinds, key=list(ADDRESSEES).index)) or "ผู้รับ ทุกแห่ง"
 
 
-def build_covering_letter(session: Session, letter: OfficialLetter) -> Any:
-    """Return the `CoveringLetter` for an issued circular: number, date, subject, enclosure, deadline, signer."""
+def build_covering_letter(session: Session, letter: OfficialLetter, confirmation_url: str | None = None) -> Any:
+    """Return the `CoveringLetter` for an issued circular: number, date, subject, enclosure, deadline, signer.
+
+    `confirmation_url`, when given, is printed as a QR code that opens the recipients' confirmation form.
+    """
     from workflow.documents.covering_letter import Contact, CoveringLetter, Enclosure, Signatory
 
     signer = session.get(User, letter.signed_by_id)
@@ -84,11 +87,16 @@ def build_covering_letter(session: Session, letter: OfficialLetter) -> Any:
         contact=Contact(unit_lines=(letter.issuer_name,)),
         enclosures=enclosures,
         urgency=letter.urgency,
+        confirmation_url=confirmation_url,
     )
 
 
-def write_covering_files(session: Session, letter_id: int, folder: Path) -> dict[str, str]:
+def write_covering_files(
+    session: Session, letter_id: int, folder: Path, confirmation_url: str | None = None
+) -> dict[str, str]:
     """Render the circular's covering letter as PDF and DOCX under `folder` and record the paths.
+
+    `confirmation_url` is passed on to `build_covering_letter` for the QR code.
 
     Raises NotFound for an unknown letter, ImportError when the document generator or one
     of its renderers is not installed, and InvalidValue when the letter lacks a printed field.
@@ -98,7 +106,7 @@ def write_covering_files(session: Session, letter_id: int, folder: Path) -> dict
     letter = session.get(OfficialLetter, letter_id)
     if letter is None or letter.issuer_org_id is None:
         raise NotFound("letter_not_found", f"ไม่พบหนังสือเวียนเลขที่ {letter_id}", f"no issued circular {letter_id}")
-    pdf_bytes, docx_bytes = render_covering_letter(build_covering_letter(session, letter))
+    pdf_bytes, docx_bytes = render_covering_letter(build_covering_letter(session, letter, confirmation_url))
     target = Path(folder) / "letters" / str(letter.id)
     target.mkdir(parents=True, exist_ok=True)
     files = {"pdf": str(target / "covering.pdf"), "docx": str(target / "covering.docx")}

@@ -1,0 +1,715 @@
+"""Screens for routing circulars: the inbox, a task and its actions, the confirmation form, the roll-up.
+
+Each POST view parses the form, calls one routing operation and redirects to the task. An
+operation that refuses (wrong role, wrong office, wrong state, bad input) raises a
+`WorkflowError`; the view then shows the task page again with the Thai message and the
+error's HTTP status, and the database is as it was, because the operation rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from sqlalchemy import and_, or_, select
+
+from workflow.app import get_session
+from workflow.documents.exports import CARBON_CREDIT_OFFICER_COLUMNS, FORMATS, MEDIA_TYPES, export_answers
+from workflow.errors import InvalidValue, NotFound, PermissionDenied, WorkflowError
+from workflow.models import ORG_DISTRICT_OFFICE, ORG_LAO, ORG_PROVINCE_OFFICE, ROLE_OFFICER, ROLE_SUPERVISOR, Organization, User
+from workflow.routing import covering, operations
+from workflow.routing.access import ROLE_NAMES_TH, is_below, require_sees, valid_delegations
+from workflow.routing.admin import office_settings
+from workflow.routing.errors import StateConflict
+from workflow.routing.calendar import BANGKOK, load_calendar, today_in_thailand
+from workflow.routing.models import (
+    CAPACITY_ACTING,
+    CAPACITY_ON_BEHALF,
+    CAPACITY_SELF,
+    EVENT_ASSIGNED,
+    EVENT_CLOSED,
+    EVENT_CONFIRMED,
+    EVENT_DELIVERED,
+    EVENT_ENDORSED,
+    EVENT_FORWARDED,
+    EVENT_OVERDUE,
+    EVENT_RECEIVED,
+    EVENT_REJECTED,
+    EVENT_REPORTED,
+    Endorsement,
+    Notice,
+    OfficialLetter,
+    Receipt,
+    RoutingTask,
+    TaskEvent,
+)
+from workflow.routing.rollup import cascade_letter_ids, recipient_statuses, rollup
+from workflow.routing.state import ALLOWED_AFTER, ANSWERED_STATES, TaskStatus, load_status
+from workflow.thaidate import format_be_date, parse_thai_date
+from workflow.web.auth import login_required
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("routing", __name__, url_prefix="/routing")
+
+URGENCY_NAMES_TH = {"most_urgent": "ด่วนที่สุด", "very_urgent": "ด่วนมาก", "urgent": "ด่วน"}
+CHANNEL_NAMES_TH = {
+    "system": "ผ่านระบบสารบรรณ",
+    "e_office": "ระบบ e-office",
+    "ecms": "ระบบ e-CMS",
+    "email": "อีเมล",
+    "paper": "หนังสือฉบับจริง",
+}
+# What each event did, as the history list reads it.
+EVENT_NAMES_TH = {
+    EVENT_DELIVERED: "ส่งถึงหน่วยงาน",
+    EVENT_RECEIVED: "ลงรับหนังสือ",
+    EVENT_ENDORSED: "เกษียนสั่งการ",
+    EVENT_ASSIGNED: "มอบหมายผู้รับผิดชอบ",
+    EVENT_FORWARDED: "แจ้งเวียนต่อหน่วยงานในสังกัด",
+    EVENT_CONFIRMED: "กรอกแบบยืนยัน",
+    EVENT_REPORTED: "อนุมัติและรายงานผล",
+    EVENT_REJECTED: "ส่งกลับให้แก้ไข",
+    EVENT_OVERDUE: "เกินกำหนดส่ง แจ้งหน่วยงานต้นสังกัดแล้ว",
+    EVENT_CLOSED: "ปิดเรื่อง",
+}
+CAPACITY_NAMES_TH = {
+    CAPACITY_SELF: "ในฐานะของตนเอง",
+    CAPACITY_ON_BEHALF: "ปฏิบัติราชการแทน",
+    CAPACITY_ACTING: "รักษาราชการแทน",
+}
+# Endorsement decisions offered as checkboxes; `มอบ` takes the unit from its own field.
+ENDORSE_DECISIONS = ("ทราบ", "ดำเนินการ", "ถือปฏิบัติ", "แจ้งเวียน", "มอบ")
+DONE_STATES = ANSWERED_STATES | {EVENT_CLOSED}
+OFFICE_NAME_PREFIX = "สำนักงานส่งเสริมการปกครองท้องถิ่น"
+MAX_NOTICES_SHOWN = 20
+
+
+def _today() -> date:
+    return today_in_thailand()
+
+
+def _short_office_name(name: str | None) -> str:
+    """Return `จังหวัดเชียงราย` for `สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดเชียงราย`; other names as they are."""
+    return (name or "").removeprefix(OFFICE_NAME_PREFIX) or (name or "")
+
+
+def _is_overdue(task: RoutingTask, status: TaskStatus, today: date) -> bool:
+    if status.state in DONE_STATES:
+        return False
+    return status.overdue_marked or (task.due_effective is not None and task.due_effective < today)
+
+
+def _signing_roles_or_delegation(session, user: User, today: date) -> bool:
+    return user.role == ROLE_SUPERVISOR or bool(valid_delegations(session, user, today))
+
+
+# --- inbox ------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@login_required
+def inbox():
+    session = get_session()
+    user = g.user
+    today = _today()
+    rows = [
+        {"task": task, "status": status, "overdue": _is_overdue(task, status, today)}
+        for task, status in operations.tasks_of_organization(session, user)
+    ]
+    issued = session.scalars(
+        select(OfficialLetter)
+        .where(OfficialLetter.issuer_org_id == user.organization_id)
+        .order_by(OfficialLetter.id.desc())
+    ).all()
+    notices = session.scalars(
+        select(Notice)
+        .where(Notice.organization_id == user.organization_id)
+        .order_by(Notice.id.desc())
+        .limit(MAX_NOTICES_SHOWN)
+    ).all()
+    return render_template(
+        "routing/inbox.html",
+        rows=rows,
+        issued=[(letter, _recipient_summary(session, letter, today)) for letter in issued],
+        notices=notices,
+        today=today,
+    )
+
+
+def _recipient_summary(session, letter: OfficialLetter, today: date) -> dict[str, int]:
+    """Count a letter's recipient tasks: all, answered, overdue."""
+    counts = {"recipients": 0, "answered": 0, "overdue": 0}
+    for task in session.scalars(select(RoutingTask).where(RoutingTask.letter_id == letter.id)):
+        status = load_status(session, task.id)
+        counts["recipients"] += 1
+        counts["answered"] += int(status.state in DONE_STATES)
+        counts["overdue"] += int(_is_overdue(task, status, today))
+    return counts
+
+
+# --- task page --------------------------------------------------------------------------
+
+
+def _load_task(task_id: int) -> tuple[RoutingTask, TaskStatus]:
+    """Return the task and its status, or raise: the user's office must be its recipient, sender or above it."""
+    session = get_session()
+    status = operations.task_status(session, g.user, task_id)
+    return session.get(RoutingTask, task_id), status
+
+
+def _receipt_of(session, task: RoutingTask) -> Receipt | None:
+    return session.scalar(
+        select(Receipt).where(Receipt.organization_id == task.recipient_org_id, Receipt.letter_id == task.letter_id)
+    )
+
+
+def _history(session, task: RoutingTask) -> list[dict[str, Any]]:
+    events = session.scalars(select(TaskEvent).where(TaskEvent.task_id == task.id).order_by(TaskEvent.id)).all()
+    actors = {
+        user.id: user
+        for user in session.scalars(select(User).where(User.id.in_({e.actor_id for e in events if e.actor_id})))
+    }
+    return [
+        {"event": event, "name_th": EVENT_NAMES_TH.get(event.kind, event.kind), "actor": actors.get(event.actor_id)}
+        for event in events
+    ]
+
+
+def _child_letters(session, task: RoutingTask) -> list[OfficialLetter]:
+    """Return the circulars the task's office issued from the task's letter (its แจ้งเวียน)."""
+    return session.scalars(
+        select(OfficialLetter)
+        .where(OfficialLetter.parent_letter_id == task.letter_id, OfficialLetter.issuer_org_id == task.recipient_org_id)
+        .order_by(OfficialLetter.id)
+    ).all()
+
+
+def _recipient_rows(session, letter: OfficialLetter, today: date) -> list[dict[str, Any]]:
+    tasks = session.scalars(
+        select(RoutingTask)
+        .join(Organization, Organization.id == RoutingTask.recipient_org_id)
+        .where(RoutingTask.letter_id == letter.id)
+        .order_by(Organization.code)
+    ).all()
+    rows = []
+    for task in tasks:
+        status = load_status(session, task.id)
+        rows.append({"task": task, "status": status, "overdue": _is_overdue(task, status, today)})
+    return rows
+
+
+def _proposed_due(session, task: RoutingTask, organization: Organization) -> date | None:
+    """Return the due date `forward_circular` derives when none is given: the parent's less the office's lead time.
+
+    NOTE: this repeats the rule of the operation for the preview; the form sends no date
+    when the clerk keeps this one, so the operation's own derivation is what is stored.
+    """
+    parent_due = task.due_effective or task.letter.due_effective
+    if parent_due is None:
+        return None
+    calendar = load_calendar(session)
+    lead = office_settings(session, organization).internal_due_working_days
+    return calendar.add_working_days(calendar.effective_due(parent_due), -lead)
+
+
+def _subordinates(session, organization: Organization) -> list[Organization]:
+    return session.scalars(
+        select(Organization).where(Organization.parent_id == organization.id).order_by(Organization.code)
+    ).all()
+
+
+def _task_context(task: RoutingTask, status: TaskStatus) -> dict[str, Any]:
+    session = get_session()
+    user = g.user
+    today = _today()
+    own = task.recipient_org_id == user.organization_id
+    receipt = _receipt_of(session, task)
+    endorsements = (
+        session.scalars(select(Endorsement).where(Endorsement.receipt_id == receipt.id).order_by(Endorsement.id)).all()
+        if receipt else []
+    )
+    forward_ordered = any(operations.DECISION_FORWARD in (item.decisions or []) for item in endorsements)
+    may_sign = _signing_roles_or_delegation(session, user, today)
+    organization = task.recipient
+    children = _child_letters(session, task)
+    context = {
+        "task": task,
+        "letter": task.letter,
+        "status": status,
+        "own": own,
+        "overdue": _is_overdue(task, status, today),
+        "receipt": receipt,
+        "receipt_number": operations.receipt_number_th(receipt) if receipt else None,
+        "endorsements": endorsements,
+        "endorsers": _users_by_id(session, [item.endorsed_by_id for item in endorsements]),
+        "history": _history(session, task),
+        "children": [(child, _recipient_rows(session, child, today)) for child in children],
+        "delegations": valid_delegations(session, user, today) if own else [],
+        "confirmation": _confirmation_context(session, task, status),
+        "today": today,
+        "may": {
+            "receive": own and status.state == EVENT_DELIVERED and user.role in operations.RECEIVING_ROLES,
+            "endorse": own and receipt is not None and may_sign and status.state in ALLOWED_AFTER[EVENT_ENDORSED],
+            "assign": own and receipt is not None and may_sign and status.state in ALLOWED_AFTER[EVENT_ASSIGNED],
+            "forward": own and organization.kind != ORG_LAO and forward_ordered and may_sign
+            and status.state in ALLOWED_AFTER[EVENT_FORWARDED],
+            "confirm": own and bool(task.letter.confirmation_form) and user.role in operations.CONFIRMING_ROLES
+            and status.state in ALLOWED_AFTER[EVENT_CONFIRMED],
+            "review": own and may_sign and status.state == EVENT_CONFIRMED,
+            "report": own and may_sign and status.state == EVENT_FORWARDED,
+        },
+    }
+    if context["may"]["forward"]:
+        context["forward"] = {
+            "subordinates": _subordinates(session, organization),
+            "proposed_due": _proposed_due(session, task, organization),
+            "form_fields": task.letter.confirmation_form or list(operations.CARBON_CREDIT_CONFIRMATION_FORM),
+            "form_inherited": bool(task.letter.confirmation_form),
+        }
+    if context["may"]["assign"]:
+        context["officers"] = session.scalars(
+            select(User).where(User.organization_id == organization.id, User.role == ROLE_OFFICER).order_by(User.id)
+        ).all()
+    return context
+
+
+def _users_by_id(session, ids: list[int]) -> dict[int, User]:
+    if not ids:
+        return {}
+    return {user.id: user for user in session.scalars(select(User).where(User.id.in_(set(ids))))}
+
+
+def _confirmation_context(session, task: RoutingTask, status: TaskStatus) -> dict[str, Any] | None:
+    """Return the latest confirmation with who filled it in and the latest send-back reason, if any."""
+    latest = session.scalar(
+        select(TaskEvent)
+        .where(TaskEvent.task_id == task.id, TaskEvent.kind.in_((EVENT_CONFIRMED, EVENT_REJECTED)))
+        .order_by(TaskEvent.id.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return None
+    confirmed = session.scalar(
+        select(TaskEvent)
+        .where(TaskEvent.task_id == task.id, TaskEvent.kind == EVENT_CONFIRMED)
+        .order_by(TaskEvent.id.desc())
+        .limit(1)
+    )
+    return {
+        "values": status.confirmation or {},
+        "by": session.get(User, confirmed.actor_id) if confirmed and confirmed.actor_id else None,
+        "at": confirmed.occurred_at if confirmed else None,
+        "rejected_reason": latest.data.get("reason") if latest.kind == EVENT_REJECTED else None,
+    }
+
+
+def _render_task(task_id: int, http_status: int = 200, form: dict | None = None):
+    task, status = _load_task(task_id)
+    return render_template(
+        "routing/task.html", **_task_context(task, status), form=form or {}
+    ), http_status
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required
+def task_page(task_id: int):
+    return _render_task(task_id)
+
+
+def _refused(task_id: int, error: WorkflowError, form: dict | None = None):
+    """Show the task page again with the operation's Thai message; nothing was changed."""
+    log.info("user %s: action on task %s refused: %s", g.user.username, task_id, error.message_en)
+    flash(error.message_th, "error")
+    return _render_task(task_id, error.http_status, form)
+
+
+def _done(task_id: int, message_th: str, anchor: str | None = None):
+    flash(message_th, "success")
+    return redirect(url_for("routing.task_page", task_id=task_id, _anchor=anchor))
+
+
+def _delegation_id() -> int | None:
+    raw = request.form.get("delegation_id", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise InvalidValue("invalid_delegation", "คำสั่งมอบอำนาจที่เลือกไม่ถูกต้อง", f"delegation_id {raw!r} is not a number")
+    return int(raw)
+
+
+def _parse_date(name: str, label_th: str) -> date | None:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return parse_thai_date(raw)
+    except ValueError:
+        raise InvalidValue(
+            "invalid_date",
+            f"อ่าน{label_th} “{raw}” ไม่ได้ กรุณาพิมพ์ เช่น 11 เมษายน 2568 หรือ 11/4/2568",
+            f"cannot read {name} {raw!r}",
+        ) from None
+
+
+def _parse_received_at() -> datetime | None:
+    day = _parse_date("received_on", "วันที่ลงรับ")
+    clock = request.form.get("received_time", "").strip()
+    if day is None and not clock:
+        return None
+    day = day or _today()
+    try:
+        hour, minute = (int(part) for part in (clock or "00:00").replace(".", ":").split(":"))
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=BANGKOK)
+    except ValueError:
+        raise InvalidValue(
+            "invalid_time", f"อ่านเวลาลงรับ “{clock}” ไม่ได้ กรุณาพิมพ์ เช่น 09:30", f"cannot read time {clock!r}"
+        ) from None
+
+
+@bp.post("/tasks/<int:task_id>/receive")
+@login_required
+def receive(task_id: int):
+    task, _status = _load_task(task_id)
+    try:
+        result = operations.register_receipt(
+            get_session(), g.user, channel=request.form.get("channel", "system"), letter_id=task.letter_id,
+            received_at=_parse_received_at(), remarks=request.form.get("remarks"),
+        )
+    except WorkflowError as error:
+        return _refused(task_id, error)
+    return _done(task_id, f"ลงรับหนังสือแล้ว เลขรับ {operations.receipt_number_th(result.receipt)}")
+
+
+@bp.post("/tasks/<int:task_id>/endorse")
+@login_required
+def endorse(task_id: int):
+    task, _status = _load_task(task_id)
+    session = get_session()
+    receipt = _receipt_of(session, task)
+    try:
+        if receipt is None:
+            raise StateConflict("not_received", "ต้องลงรับหนังสือก่อนเกษียนสั่งการ", f"task {task_id} has no receipt")
+        operations.endorse(
+            session, g.user, receipt.id, request.form.getlist("decisions"), note=request.form.get("note"),
+            assigned_unit=request.form.get("assigned_unit") or None, delegation_id=_delegation_id(),
+        )
+    except WorkflowError as error:
+        return _refused(task_id, error, request.form.to_dict())
+    return _done(task_id, "บันทึกการเกษียนสั่งการแล้ว")
+
+
+@bp.post("/tasks/<int:task_id>/assign")
+@login_required
+def assign(task_id: int):
+    session = get_session()
+    try:
+        raw = request.form.get("assignee_id", "")
+        assignee = session.get(User, int(raw)) if raw.isdigit() else None
+        if assignee is None:
+            raise NotFound("assignee_not_found", "กรุณาเลือกเจ้าหน้าที่ผู้รับผิดชอบ", f"no user {raw!r}")
+        operations.assign_task(session, g.user, task_id, assignee, request.form.get("note"),
+                               delegation_id=_delegation_id())
+    except WorkflowError as error:
+        return _refused(task_id, error)
+    return _done(task_id, f"มอบหมายให้ {assignee.display_name} แล้ว")
+
+
+def _forward_options(task: RoutingTask) -> dict[str, Any]:
+    """Read the forward form into the options of `forward_circular`."""
+    session = get_session()
+    chosen = request.form.getlist("recipients")
+    all_codes = [org.code for org in _subordinates(session, g.user.organization)]
+    proposed = _proposed_due(session, task, g.user.organization)
+    due = _parse_date("due", "กำหนดส่ง")
+    fields = [field for field in (task.letter.confirmation_form or operations.CARBON_CREDIT_CONFIRMATION_FORM)
+              if field["name"] in request.form.getlist("form_fields")]
+    return {
+        # All subordinates is the default list; a subset names its recipients.
+        "recipient_codes": None if sorted(chosen) == sorted(all_codes) else chosen,
+        # The derived date is left to the operation, so it stores how the date was found.
+        "due_nominal": None if due == proposed else due,
+        "confirmation_form": fields,
+        "delegation_id": _delegation_id(),
+    }
+
+
+@bp.post("/tasks/<int:task_id>/forward")
+@login_required
+def forward(task_id: int):
+    task, _status = _load_task(task_id)
+    session = get_session()
+    try:
+        if task.recipient_org_id != g.user.organization_id:
+            raise PermissionDenied(
+                "other_organization", "ท่านแจ้งเวียนได้เฉพาะหนังสือที่ส่งถึงหน่วยงานของท่านเอง",
+                f"user {g.user.username} may not forward task {task_id} of org {task.recipient_org_id}",
+            )
+        result = operations.forward_circular(session, g.user, task.letter_id, **_forward_options(task))
+    except WorkflowError as error:
+        return _refused(task_id, error, request.form.to_dict())
+    message = f"ออกหนังสือเวียนที่ {result.letter.doc_number} ถึงหน่วยงานในสังกัด {result.task_count} แห่งแล้ว"
+    message += _write_covering(result.letter)
+    return _done(task_id, message, anchor="below")
+
+
+def _write_covering(letter: OfficialLetter) -> str:
+    """Render the covering letter with a QR code of the confirmation link; return a note when that failed."""
+    url = url_for("routing.confirm_letter", letter_id=letter.id, _external=True) if letter.confirmation_form else None
+    try:
+        covering.write_covering_files(get_session(), letter.id, Path(current_app.config["SARABAN_STORAGE"]), url)
+    except (ImportError, WorkflowError) as error:
+        log.warning("letter %s: covering letter not rendered: %s", letter.id, error)
+        return " แต่ยังสร้างไฟล์หนังสือนำส่งไม่ได้"
+    return ""
+
+
+def _confirm_values(task: RoutingTask) -> dict[str, str]:
+    return {field["name"]: request.form.get(field["name"], "") for field in task.letter.confirmation_form or []}
+
+
+@bp.route("/tasks/<int:task_id>/confirm", methods=["GET", "POST"])
+@login_required
+def confirm(task_id: int):
+    if request.method == "GET":
+        return redirect(url_for("routing.task_page", task_id=task_id, _anchor="confirm"))
+    task, _status = _load_task(task_id)
+    values = _confirm_values(task)
+    try:
+        operations.confirm_assignment(get_session(), g.user, task_id, values)
+    except WorkflowError as error:
+        return _refused(task_id, error, values)
+    return _done(task_id, "ส่งแบบยืนยันแล้ว รอผู้บังคับบัญชาอนุมัติ")
+
+
+@bp.post("/tasks/<int:task_id>/approve")
+@login_required
+def approve(task_id: int):
+    try:
+        operations.approve_confirmation(get_session(), g.user, task_id, delegation_id=_delegation_id(),
+                                        note=request.form.get("note"))
+    except WorkflowError as error:
+        return _refused(task_id, error)
+    return _done(task_id, "อนุมัติการยืนยันและรายงานหน่วยงานต้นเรื่องแล้ว")
+
+
+@bp.post("/tasks/<int:task_id>/reject")
+@login_required
+def reject(task_id: int):
+    try:
+        operations.reject_confirmation(get_session(), g.user, task_id, request.form.get("reason", ""),
+                                       delegation_id=_delegation_id())
+    except WorkflowError as error:
+        return _refused(task_id, error, {"reason": request.form.get("reason", "")})
+    return _done(task_id, "ส่งแบบยืนยันกลับให้แก้ไขแล้ว")
+
+
+@bp.post("/tasks/<int:task_id>/report")
+@login_required
+def report(task_id: int):
+    try:
+        event = operations.report_to_sender(get_session(), g.user, task_id, delegation_id=_delegation_id(),
+                                            note=request.form.get("note"))
+    except WorkflowError as error:
+        return _refused(task_id, error)
+    counts = event.data["counts"]
+    return _done(task_id, f"รายงานผลแล้ว: ยืนยันแล้ว {counts['confirmed']} จาก {counts['recipients']} แห่ง")
+
+
+# --- letters: QR landing, covering letter files, recipients, roll-up ------------------------
+
+
+def _get_letter(letter_id: int) -> OfficialLetter:
+    letter = get_session().get(OfficialLetter, letter_id)
+    if letter is None:
+        raise NotFound("letter_not_found", f"ไม่พบหนังสือเลขที่ {letter_id}", f"no letter {letter_id}")
+    return letter
+
+
+def _require_involved(letter: OfficialLetter) -> None:
+    """Raise PermissionDenied unless the user's office issued a letter of the cascade, got one, or is above the issuer."""
+    session = get_session()
+    user = g.user
+    letter_ids = cascade_letter_ids(session, letter.id)
+    issued = session.scalar(
+        select(OfficialLetter.id).where(OfficialLetter.id.in_(letter_ids),
+                                        OfficialLetter.issuer_org_id == user.organization_id).limit(1)
+    )
+    received = session.scalar(
+        select(RoutingTask.id).where(RoutingTask.letter_id.in_(letter_ids),
+                                     RoutingTask.recipient_org_id == user.organization_id).limit(1)
+    )
+    above = letter.issuer_org is not None and is_below(letter.issuer_org, user.organization)
+    if issued is None and received is None and not above:
+        raise PermissionDenied(
+            "letter_not_visible",
+            "หนังสือนี้ไม่ได้ส่งถึงหน่วยงานของท่านหรือหน่วยงานในสังกัด จึงดูผลไม่ได้",
+            f"user {user.username} (org {user.organization_id}) is not in the cascade of letter {letter.id}",
+        )
+
+
+@bp.get("/letters/<int:letter_id>/confirm")
+@login_required
+def confirm_letter(letter_id: int):
+    """Open the confirmation form of the signed-in user's office for this letter (the QR code's link)."""
+    session = get_session()
+    letter = _get_letter(letter_id)
+    task = session.scalar(
+        select(RoutingTask).where(RoutingTask.letter_id == letter.id,
+                                  RoutingTask.recipient_org_id == g.user.organization_id)
+    )
+    if task is None:
+        raise PermissionDenied(
+            "letter_not_addressed",
+            f"หนังสือที่ {letter.doc_number} ไม่ได้ส่งถึง{g.user.organization.name_th} กรุณาเข้าสู่ระบบด้วยบัญชีของหน่วยงานผู้รับ",
+            f"letter {letter.id} has no task for org {g.user.organization_id}",
+        )
+    return redirect(url_for("routing.task_page", task_id=task.id, _anchor="confirm"))
+
+
+@bp.get("/letters/<int:letter_id>/covering.<fmt>")
+@login_required
+def covering_file(letter_id: int, fmt: str):
+    letter = _get_letter(letter_id)
+    _require_involved(letter)
+    path = (letter.covering_files or {}).get(fmt)
+    if fmt not in ("pdf", "docx") or not path or not Path(path).is_file():
+        raise NotFound("covering_not_found", "ยังไม่มีไฟล์หนังสือนำส่งฉบับนี้", f"letter {letter_id} has no {fmt} file")
+    name = f"หนังสือนำส่ง {letter.doc_number.replace('/', '-')}.{fmt}"
+    return send_file(path, as_attachment=fmt == "docx", download_name=name)
+
+
+@bp.get("/letters/<int:letter_id>")
+@login_required
+def letter_page(letter_id: int):
+    """The recipients of a circular the user's office issued, or one issued by an office below it, with their status."""
+    letter = _get_letter(letter_id)
+    if letter.issuer_org is None:
+        raise NotFound("letter_not_issued", "หนังสือนี้ไม่ได้ออกจากระบบนี้", f"letter {letter_id} has no issuer office")
+    require_sees(g.user, letter.issuer_org)
+    return render_template(
+        "routing/letter.html", letter=letter, rows=_recipient_rows(get_session(), letter, _today()), today=_today()
+    )
+
+
+def _area_names(session, statuses) -> tuple[dict[str, str], dict[str, str]]:
+    """Return Thai names of the provinces and districts of `statuses`, by DOPA code."""
+    provinces = {s.province_code for s in statuses if s.province_code}
+    districts = {s.district_code for s in statuses if s.district_code}
+    offices = session.scalars(
+        select(Organization).where(
+            or_(
+                and_(Organization.kind == ORG_PROVINCE_OFFICE, Organization.province_code.in_(provinces)),
+                and_(Organization.kind == ORG_DISTRICT_OFFICE, Organization.district_code.in_(districts)),
+            )
+        )
+    ).all()
+    province_names = {o.province_code: _short_office_name(o.name_th) for o in offices if o.kind == ORG_PROVINCE_OFFICE}
+    district_names = {o.district_code: _short_office_name(o.name_th) for o in offices if o.kind == ORG_DISTRICT_OFFICE}
+    return province_names, district_names
+
+
+@bp.get("/letters/<int:letter_id>/rollup")
+@login_required
+def rollup_page(letter_id: int):
+    session = get_session()
+    letter = _get_letter(letter_id)
+    _require_involved(letter)
+    today = _today()
+    counts = rollup(session, letter, today, viewer=g.user)
+    statuses = recipient_statuses(session, letter, today, viewer=g.user)
+    province_names, district_names = _area_names(session, statuses)
+    return render_template(
+        "routing/rollup.html",
+        letter=letter,
+        counts=counts,
+        pending=[item for item in statuses if not item.confirmed],
+        province_names=province_names,
+        district_names=district_names,
+        today=today,
+    )
+
+
+def _answer_rows(session, letter: OfficialLetter, today: date) -> list[dict[str, Any]]:
+    """One row per LAO the user may see: its area, its latest confirmation and its status."""
+    statuses = recipient_statuses(session, letter, today, viewer=g.user)
+    province_names, district_names = _area_names(session, statuses)
+    events = session.execute(
+        select(RoutingTask.recipient_org_id, TaskEvent.kind, TaskEvent.data, TaskEvent.occurred_at)
+        .join(RoutingTask, RoutingTask.id == TaskEvent.task_id)
+        .where(
+            RoutingTask.letter_id.in_(cascade_letter_ids(session, letter.id)),
+            RoutingTask.recipient_org_id.in_([item.organization_id for item in statuses]),
+            TaskEvent.kind.in_((EVENT_CONFIRMED, EVENT_REJECTED)),
+        )
+        .order_by(TaskEvent.id)
+    ).all()
+    latest: dict[int, Any] = {}
+    confirmed: dict[int, Any] = {}
+    for row in events:
+        latest[row.recipient_org_id] = row
+        if row.kind == EVENT_CONFIRMED:
+            confirmed[row.recipient_org_id] = row
+    rows = []
+    for item in statuses:
+        answer = confirmed.get(item.organization_id)
+        values = (answer.data or {}).get("values", {}) if answer else {}
+        if item.confirmed:
+            state = "confirmed"
+        elif item.overdue:
+            state = "overdue"
+        elif item.organization_id in latest and latest[item.organization_id].kind == EVENT_REJECTED:
+            state = "returned"
+        else:
+            state = "pending"
+        rows.append({
+            "province": province_names.get(item.province_code, item.province_code),
+            "district": district_names.get(item.district_code, item.district_code),
+            "lao_code": item.code,
+            "lao_name": item.name_th,
+            "officer_name": values.get("officer_name"),
+            "officer_position": values.get("position"),
+            "phone": values.get("phone"),
+            "email": values.get("email"),
+            "confirmed_at": answer.occurred_at if answer else None,
+            "status": state,
+        })
+    return rows
+
+
+@bp.get("/letters/<int:letter_id>/answers.<fmt>")
+@login_required
+def answers(letter_id: int, fmt: str):
+    session = get_session()
+    letter = _get_letter(letter_id)
+    _require_involved(letter)
+    data = export_answers(CARBON_CREDIT_OFFICER_COLUMNS, _answer_rows(session, letter, _today()), fmt,
+                          sheet_title="ผู้รับผิดชอบ")
+    name = f"ผลการยืนยัน {letter.doc_number.replace('/', '-')}.{fmt}" if fmt in FORMATS else "answers"
+    response = Response(data, mimetype=MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = _attachment_header(name)
+    return response
+
+
+def _attachment_header(filename: str) -> str:
+    from urllib.parse import quote
+
+    ascii_name = "answers" + Path(filename).suffix
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+@bp.app_context_processor
+def _routing_helpers():
+    return {
+        "urgency_th": URGENCY_NAMES_TH,
+        "channel_th": CHANNEL_NAMES_TH,
+        "capacity_th": CAPACITY_NAMES_TH,
+        "role_th": ROLE_NAMES_TH,
+        "endorse_decisions": ENDORSE_DECISIONS,
+        "short_office_name": _short_office_name,
+        "be": format_be_date,
+    }
+
