@@ -167,7 +167,7 @@ def test_large_speed_stamp_is_read(speed):
     assert result.pages[0].splitlines()[0] == speed
 
 
-def test_thai_digits_of_deadline_and_phone_are_read_again():
+def test_deadline_and_phone_digits_reread():
     lines = [
         ("ที่ ชร ๐๐๒๓.๖/ว ๓๒๐๐", 150),
         ("๒ เมษายน ๒๕๖๘", 1000),

@@ -20,8 +20,8 @@ from parsers.ocr.layout import TextLine
 log = logging.getLogger(__name__)
 
 SPEED_CLASSES = ["ด่วนที่สุด", "ด่วนมาก", "ด่วน"]
-# At 300 dpi: stamp letters are 70-300 pixels tall (body letters at most about 60)
-# and the stamp stands in the top quarter of the page.
+# At 300 dpi, stamp letters are 70-300 pixels tall (body letters at most about 60),
+# and the stamp is in the top quarter of the page.
 _MIN_HEIGHT = 70
 _MAX_HEIGHT = 300
 _TOP_SHARE = 0.25
@@ -69,7 +69,7 @@ def read_stamp(ink: np.ndarray, box: Box, settings: EngineSettings) -> str | Non
     # The closest class wins, so ด่วนกีสุด (ท read as ก) is ด่วนที่สุด, not ด่วน.
     distance, speed = min((_edit_distance(read, skeleton(speed)), speed) for speed in SPEED_CLASSES)
     if distance > 0.4 * len(skeleton(speed)):
-        log.info("speed stamp read as %r, which is no speed class", read)
+        log.info("speed stamp read as %r, which matches no speed class", read)
         return None
     return speed
 
