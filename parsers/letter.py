@@ -11,7 +11,7 @@ import re
 from parsers import slips
 from parsers.deadlines import find_asap, find_deadlines
 from parsers.docnum import NUMBER_LINE_RE, normalize
-from parsers.lettercheck import check_file, check_letter
+from parsers.lettercheck import check_file, check_letter, warning
 from parsers.thaidate import parse_time
 from parsers.parts import (
     CLOSING_RE, COURTESY_RE, DATE_RE, DELIVER_BY_RE, ENCLOSURES_RE, PAGE_MARK_RE, PAREN_NAME_RE,
@@ -213,7 +213,7 @@ def parse_letter(text: str, corrections: list[dict]) -> dict:
     if letter["date"] is None:
         _date_at_end(letter)
     letter["kind"] = _kind(letter, text)
-    letter["warnings"] = check_letter(letter, corrections)
+    letter["warnings"] = letter.pop("_warnings") + check_letter(letter, corrections)
     return letter
 
 
@@ -223,13 +223,14 @@ def _empty_letter(text: str) -> dict:
             "subject": None, "salutation": None, "addressee": None, "references": [],
             "enclosures": [], "actions": [], "deadlines": [], "assignments": [],
             "closing_request": None, "signatory": None, "contact": None, "receipt_stamps": [],
-            "endorsements": [], "copies": None, "undated_requests": [], "warnings": [], "spans": {},
+            "endorsements": [], "copies": None, "undated_requests": [], "warnings": [],
+            "_warnings": [], "spans": {},
             "text": text}
 
 
 def _ordered(letter: dict) -> dict:
     keys = list(_empty_letter("").keys())
-    out = {key: letter.get(key) for key in keys if key not in ("spans", "text")}
+    out = {key: letter.get(key) for key in keys if key not in ("spans", "text") and not key.startswith("_")}
     out.update({k: v for k, v in letter.items() if k not in keys and not k.startswith("_")})
     out["spans"] = letter["spans"]
     out["text"] = letter["text"]
@@ -250,6 +251,11 @@ def _parse_head(letter: dict, lines: list[Line], head_end: int, stamp_lines: set
         if number and letter["doc_number"] is None and (number.start() == 0 or not is_org(text)):
             letter["doc_number"] = normalize(number)
             _span(spans, "doc_number", (line.start + number.start("prefix"), line.start + number.end("serial")))
+            if re.search(r"[|Il]", number.group("serial")):
+                letter["_warnings"].append(warning(
+                    "low_confidence",
+                    f"เลขที่หนังสืออ่านจากลายมือได้ไม่ชัด (\"{number.group('serial')}\" อ่านเป็น "
+                    f"{letter['doc_number']['serial']}) ควรตรวจสอบกับต้นฉบับ", "doc_number"))
             urgency = URGENCY_LEAD_RE.match(text[:number.start()])
             if urgency and letter["urgency"] is None:
                 # The speed stamp printed on the number's line: `ด่วนที่สุด   ที่ มท …`.

@@ -124,3 +124,9 @@ def test_noise_lines_are_skipped(scan):
 def test_urgency_stamp_with_specks_after_it():
     (found,) = parse_letters("ด่วนที่สุด ) - '\n" + SCAN_HEAD.split("\n", 1)[1])
     assert found["urgency"] == "most_urgent"
+
+
+def test_guessed_serial_digit_is_flagged(scan):
+    flagged = [w for w in scan["warnings"] if w["code"] == "low_confidence"]
+    assert [w["field"] for w in flagged] == ["doc_number"]
+    assert not any(key.startswith("_") for key in scan)
