@@ -178,3 +178,24 @@ def test_deadline_and_phone_digits_reread():
     page_lines = result.pages[0].splitlines()
     assert "ให้รายงานภายในวันที่ ๙ เมษายน ๒๕๖๘" in page_lines
     assert "โทร. ๐ ๕๓๑๕ ๐๑๖๕" in page_lines
+
+
+def test_pdf_with_text_and_scanned_pages_is_mixed():
+    import pypdf
+
+    from tests.pdfmaker import thai_pdf
+
+    text_page = pypdf.PdfReader(io.BytesIO(thai_pdf([["สิ่งที่ส่งมาด้วย สำเนาหนังสือจังหวัด จำนวน ๑ ชุด"]]))).pages[0]
+    scan = io.BytesIO()
+    letter_page().convert("RGB").save(scan, format="PDF", resolution=DPI)
+    writer = pypdf.PdfWriter()
+    writer.add_page(pypdf.PdfReader(scan).pages[0])
+    writer.add_page(text_page)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    seen = []
+    result = read_document(buffer.getvalue(), progress=lambda done, total: seen.append((done, total)))
+    assert result.text_source == "mixed"
+    assert "เรียน ผู้ว่าราชการจังหวัด ทุกจังหวัด" in result.pages[0]
+    assert "สิ่งที่ส่งมาด้วย" in result.pages[1]
+    assert seen == [(1, 2), (2, 2)]
