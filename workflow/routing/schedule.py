@@ -147,11 +147,14 @@ class DailyJobThread:
             self.runs += 1
             self._ran.notify_all()
 
+    def seconds_until_next_run(self) -> float:
+        moment = self.clock()
+        return max((next_run_after(moment) - moment).total_seconds(), 0.0)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self.run_once()
-            delay = (next_run_after(self.clock()) - self.clock()).total_seconds()
-            self._stop.wait(max(delay, 0))
+            self._stop.wait(self.seconds_until_next_run())
 
 
 def start_in_process(app: Flask) -> DailyJobThread:
