@@ -134,6 +134,24 @@ def cmd_rollup(args: argparse.Namespace) -> int:
     return rollup_command(args.doc_number, args.json, as_of)
 
 
+def cmd_ledger_verify(args: argparse.Namespace) -> int:
+    from workflow.ledger.commands import verify_command
+
+    return verify_command(args.json)
+
+
+def cmd_ledger_balances(args: argparse.Namespace) -> int:
+    from workflow.ledger.commands import balances_command
+
+    return balances_command(args.json, args.by)
+
+
+def cmd_ledger_demo(args: argparse.Namespace) -> int:
+    from workflow.ledger.commands import demo_command
+
+    return demo_command()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="saraban", description="Saraban: Thai official letters in, workflow out.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -170,6 +188,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="count overdue as of this date (CE); default today in Thailand")
     p.set_defaults(func=cmd_rollup)
+
+    ledger = sub.add_parser("ledger", help="check and report the carbon-credit ledger").add_subparsers(
+        dest="ledger_command", required=True)
+    p = ledger.add_parser("verify", help="recompute every balance and the event hash chain; exit 1 on a problem")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_ledger_verify)
+    p = ledger.add_parser("balances", help="print issued, held, retired and cancelled tCO2e and each account's balance")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--by", choices=("lao", "district", "province"), help="sum LAO balances and income by area instead")
+    p.set_defaults(func=cmd_ledger_balances)
+    ledger.add_parser(
+        "demo", help="run saraban demo, then add a certification round for Chiang Rai's LAOs, a sale and a retirement"
+    ).set_defaults(func=cmd_ledger_demo)
     return parser
 
 
