@@ -125,7 +125,7 @@ def _head_start(lines: list[Line], previous: int, anchor: int) -> int:
         kind = head_line_kind(line.text)
         if kind is None:
             break
-        if kind == "org" and after_kind not in ("address", "stamp", "org", "date"):
+        if kind == "org" and after_kind not in ("address", "stamp", "org", "date", "number"):
             break
         if kind in ("date", "number") and kind in seen:
             break  # a head has one date and one number: this one ends the letter above

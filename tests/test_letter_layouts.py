@@ -301,3 +301,14 @@ def test_meeting_time_in_body_is_not_a_stamp():
     text = ONE_LINE_STAMP.replace("๑. ประชุมชี้แจงในวันที่", "\nวันที่").replace(" ณ ห้องประชุมศาลากลางจังหวัด", "")
     (letter,) = parse_letters(text)
     assert len(letter["receipt_stamps"]) == 1
+
+
+def test_enclosed_letter_opening_with_issuer_line():
+    text = DISTRICT_COVER.replace(
+        "ที่ ชร ๐๐๒๓.๓/ว ๑๑๑                                   ศาลากลางจังหวัดเชียงราย\n"
+        "                                                      ถนนแม่ฟ้าหลวง ชร ๕๗๑๐๐",
+        "ศาลากลางจังหวัดเชียงราย\nที่ ชร ๐๐๒๓.๓/ว ๑๑๑")
+    letters = parse_letters(text)
+    assert letters[1]["issuer"] == "ศาลากลางจังหวัดเชียงราย"
+    assert letters[1]["text"].startswith("ศาลากลางจังหวัดเชียงราย\n")
+    assert letters[0]["endorsements"][0]["date"] == "2026-01-21"
