@@ -34,8 +34,8 @@ def test_shares_give_leftover_to_largest_remainders():
     assert shares == {"5570901": 3, "5570902": 7}
 
 
-def test_shares_tie_goes_to_more_bins_then_lower_code():
-    # 100 split by 1:1:1 gives 33.33 each; the one tonne left goes to the lowest code.
+def test_shares_tie_break():
+    # 100 split by 1:1:1 gives 33.33 each, so the one tonne left goes to the lowest code.
     equal = {share.lao_code: share.quantity for share in largest_remainder(100, {"5570903": 5, "5570901": 5, "5570902": 5})}
     assert equal == {"5570901": 34, "5570902": 33, "5570903": 33}
     # 5 split by 1:1:2 gives 1.25, 1.25, 2.5: the .5 wins, then nothing is left.
@@ -200,8 +200,8 @@ def test_cli_balances_adds_up(database, funded, monkeypatch, capsys):
 THREADS = 6
 
 
-def test_concurrent_sales_cannot_overdraw(database, funded):
-    """Six sales of 20 tCO2e from 45 available: exactly two post, the rest are refused."""
+def test_concurrent_reservations_cannot_overdraw(database, funded):
+    """Six reservations of 20 tCO2e from 45 available: exactly two post, the others raise InsufficientCredits."""
     errors: list[BaseException] = []
     refused: list[InsufficientCredits] = []
     start = threading.Barrier(THREADS)
