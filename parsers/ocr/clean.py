@@ -97,20 +97,27 @@ def otsu_threshold(gray: np.ndarray) -> int:
 def remove_lines(ink: np.ndarray, vertical: int, horizontal: int) -> np.ndarray:
     """Return `ink` without vertical runs of `vertical` pixels or horizontal runs of `horizontal`.
 
-    A scanned line wanders by a pixel and has small breaks, so ink is first widened
-    by one pixel across the line and a window counts as a line when 90% of it is ink.
+    A scanned line wanders by a pixel and has small breaks, so ink is widened by one
+    pixel across the line to find it, and a window counts as a line when 90% of it is
+    ink. Only the line's own pixels are removed, not the widening.
     """
-    lines = np.zeros_like(ink)
-    for axis, run in ((0, vertical), (1, horizontal)):
-        if ink.shape[axis] < run:
+    # Lines are found on a copy pooled 2 x 2 (a pooled pixel is ink if any of its four
+    # is), which takes a quarter of the time and loses no line two pixels wide or less.
+    height, width = ink.shape
+    pooled = ink[: height - height % 2, : width - width % 2]
+    pooled = pooled.reshape(height // 2, 2, width // 2, 2).any(axis=(1, 3))
+    lines = np.zeros_like(pooled)
+    for axis, run in ((0, vertical // 2), (1, horizontal // 2)):
+        if pooled.shape[axis] < run:
             continue
-        widened = _widen(ink, axis=1 - axis)
+        widened = _widen(pooled, axis=1 - axis)
         starts = _window_sums(widened, run, axis) >= 0.9 * run
         if starts.any():
             # A pixel is on a line when some window that covers it starts a line.
-            covered = _window_sums(_pad_front(starts, run - 1, axis), run, axis) > 0
-            lines |= _widen(covered, axis=1 - axis)
-    return ink & ~lines
+            lines |= _window_sums(_pad_front(starts, run - 1, axis), run, axis) > 0
+    full = np.zeros_like(ink)
+    full[: height - height % 2, : width - width % 2] = lines.repeat(2, axis=0).repeat(2, axis=1)
+    return ink & ~full
 
 
 def _widen(mask: np.ndarray, axis: int) -> np.ndarray:
