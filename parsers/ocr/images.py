@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 # is enlarged to this before OCR.
 OCR_DPI = 300
 _LOW_DPI = 250
-# Pillow refuses larger images as possible decompression bombs; a 300 dpi A3 page is
-# about 17 million pixels.
+# Larger images are rejected before decoding, as possible decompression bombs. A
+# 300 dpi A3 page is about 17 million pixels.
 _MAX_PIXELS = 60_000_000
 
 
@@ -61,9 +61,10 @@ def image_pages(data: bytes) -> Iterator[PageImage]:
 
     Raises ImageUnreadable when the file cannot be decoded.
     """
-    Image.MAX_IMAGE_PIXELS = _MAX_PIXELS
     try:
         image = Image.open(io.BytesIO(data))
+        if image.width * image.height > _MAX_PIXELS:
+            raise ImageUnreadable(f"the image is {image.width} x {image.height} pixels, over {_MAX_PIXELS}")
         image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ImageUnreadable(f"{type(exc).__name__}: {exc}") from exc
