@@ -186,3 +186,24 @@ def test_ingest_paths_parses_folder(app, tmp_path):
     assert by_file["หน้าเว็บ.pdf"]["error"]["code"] == "unsupported_type"
     again = commands.ingest_paths([folder / "003.txt"], app=app)
     assert again[0]["document_id"] == by_file["003.txt"]["document_id"]
+
+
+def test_ingest_folder_skips_notes_and_expected_results(app, tmp_path):
+    from workflow import commands
+
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    (folder / "003.txt").write_bytes(sample_bytes("003_chum_phae_reminder_arabic.txt"))
+    (folder / "003.expected.json").write_text('{"issuer": "ที่ว่าการอำเภอชุมแพ"}', encoding="utf-8")
+    (folder / "README.md").write_text("# หนังสือตัวอย่าง\n", encoding="utf-8")
+    results = commands.ingest_paths([folder], app=app)
+    assert [result["file"] for result in results] == ["003.txt"]
+
+
+def test_ingest_named_file_is_judged_by_content(app, tmp_path):
+    from workflow import commands
+
+    named = tmp_path / "หนังสือ.md"
+    named.write_bytes(sample_bytes("003_chum_phae_reminder_arabic.txt"))
+    results = commands.ingest_paths([named], app=app)
+    assert results[0]["status"] == "done"

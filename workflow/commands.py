@@ -80,13 +80,22 @@ def seed_demo_users(app: Flask | None = None) -> list[str]:
     return created
 
 
+# Kinds of file taken from a folder: letters as PDF, text or scanned images. A folder of
+# letters also holds notes and expected results (README.md, *.expected.json) that are not
+# letters; a file named on its own is always ingested and judged by its content.
+LETTER_SUFFIXES = frozenset({".pdf", ".txt", ".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+
+
+def _is_letter_file(path: Path) -> bool:
+    hidden = any(part.startswith(".") for part in path.parts)
+    return path.is_file() and not hidden and path.suffix.lower() in LETTER_SUFFIXES
+
+
 def _expand(paths: Iterable[str | os.PathLike]) -> list[Path]:
     files = []
     for path in map(Path, paths):
         if path.is_dir():
-            files.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts))
-            )
+            files.extend(sorted(p for p in path.rglob("*") if _is_letter_file(p)))
         else:
             files.append(path)
     return files
