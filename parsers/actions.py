@@ -79,7 +79,7 @@ def _request_paragraph(body_lines: list[Line]) -> list[Line] | None:
 
 
 def find_assignments(intro: str, actions: list[dict], addressee: str | None) -> list[dict]:
-    """Return who must do what: one assignment per action that assigns staff or asks for data."""
+    """Return who must do what: one assignment per action that assigns staff or requests data."""
     actors = [m.group("actor") for m in INTRO_ACTOR_RE.finditer(intro)]
     default_actor = actors[-1] if actors else addressee
     assignments = []

@@ -5,7 +5,7 @@
 | `ภายในวันที่ X`, `ไม่เกินวันที่ X` | due | X |
 | `ก่อนวันที่ X` | due | the day before X (`stated` keeps X) |
 | `ตั้งแต่วันที่ X (เป็นต้นไป)` | start | X |
-| `ตั้งแต่วันที่ X ถึงวันที่ Y` | window (X to Y), or due Y when the sentence asks to send or report | |
+| `ตั้งแต่วันที่ X ถึงวันที่ Y` | window (X to Y), or due Y when the sentence requests a report | |
 | `ภายในเดือน<month> <year>` | due | the last day of that month |
 | `ภายในปีงบประมาณ พ.ศ. N` | due | 30 September of N (the fiscal year starts on 1 October) |
 | `ภายใน N วัน(ทำการ) นับแต่…` | relative | none: counted from each recipient's receipt or the named event |
@@ -48,7 +48,7 @@ RELATIVE_RE = re.compile(
     rf"(?P<working>\s*ทำการ)?"
     rf"(?:\s*(?P<counted>นับ\s*(?:แต่|จาก|ตั้งแต่|ถัดจาก)\s*[^\s,.]{{0,40}}))?")
 ASAP_RE = re.compile(r"(?<!ด่วน)(?:โดยด่วน(?:ที่สุด)?|โดยเร็ว(?:ที่สุด)?|ทันที)")
-# Words of a sentence that asks the recipient to send or report something back.
+# Verbs of a sentence that requests a report or a submission from the recipient.
 SUBMIT_RE = re.compile(r"(?<!ได้รับ)(?<!จะ)(?:รายงาน|จัดส่ง|ส่ง(?!เสริม|มาด้วย)|ยื่น)")
 PARAGRAPH_START_RE = re.compile(r"\n\s*[0-9๐-๙]{1,2}\s*\.(?![0-9๐-๙])")
 # How far before a window the verb asking for a report may stand, in characters.
@@ -81,7 +81,7 @@ def read_date(text: str, reference: datetime.date | None) -> datetime.date | Non
 
 
 def _asks_to_submit(text: str, start: int) -> bool:
-    """Tell whether the clause before a window asks the recipient to report or send."""
+    """Tell whether the clause before a window requests a report or a submission."""
     left = max(text.rfind("\n\n", 0, start), start - SUBMIT_LOOKBACK, 0)
     paragraphs = [m.start() for m in PARAGRAPH_START_RE.finditer(text, left, start)]
     if paragraphs:

@@ -103,10 +103,12 @@ def _read_block(text: str, lines: list[Line], first: int, stamp_lines: set[int])
             decision_lines.append(line.text)
         last = i
         i += 1
+
     block = (lines[first].start, lines[last].end)
     item = {"decisions": [], "text": join_items([ln.text for ln in lines[first:last + 1]]),
             "name": None, "position": None, "capacity": None, "on_behalf_of": None, "date": None}
     spans = {"": block, "text": block}
+
     decisions, uncertain, assigned_to = _decisions(decision_lines)
     item["decisions"] = decisions
     if assigned_to:
@@ -116,6 +118,7 @@ def _read_block(text: str, lines: list[Line], first: int, stamp_lines: set[int])
     if person:
         item.update({k: person[k] for k in ("name", "position", "capacity", "on_behalf_of")})
         spans.update(person_spans)
+
     for start, end, date in find_dates(text[block[0]:block[1]]):
         item["date"] = date.isoformat()
         spans["date"] = (block[0] + start, block[0] + end)
@@ -128,7 +131,7 @@ def find_dates_in(text: str) -> bool:
 
 
 def _decisions(decision_lines: list[str]) -> tuple[list[str], bool, str | None]:
-    """Return the decision words in order, whether the ticked box could not be told, and
+    """Return the decision words in order, whether the ticked box is unknown, and
     the division the letter was handed to."""
     joined = " ".join(decision_lines)
     ticked = TICKED_WORD_RE.findall(joined)

@@ -1,7 +1,7 @@
 """Warnings for the clerk: contradictions inside a letter and between letters of one file.
 
-Real letters contradict themselves (a district letter dated 13 April asks for names by
-9 April; a receipt stamp predates the letter). Such cases are flagged, never dropped.
+Real letters contradict themselves: a district letter dated 13 April requests names by
+9 April, or a receipt stamp predates the letter. Such cases are flagged, never dropped.
 """
 import datetime
 import re
@@ -43,17 +43,21 @@ def check_letter(letter: dict, corrections: list[dict]) -> list[dict]:
                 out.append(warning("deadline_before_letter_date",
                                    f"กำหนดส่ง {thai_date(item['date'])} อยู่ก่อนวันที่ของหนังสือ "
                                    f"({thai_date(date)}) ควรตรวจสอบกับผู้ส่ง", f"deadlines.{n}"))
-    received = sorted(s["date"] for s in letter["receipt_stamps"] if s["date"])
+
+    received = sorted((s["date"], n) for n, s in enumerate(letter["receipt_stamps"]) if s["date"])
+    received_field = f"receipt_stamps.{received[0][1]}.date" if received else None
+    received = [day for day, _ in received]
     if received and date and received[0] < date:
         out.append(warning("receipt_before_letter_date",
                            f"ตราลงรับลงวันที่ {thai_date(received[0])} ก่อนวันที่ของหนังสือ "
-                           f"({thai_date(date)})", "receipt_stamps.0.date"))
+                           f"({thai_date(date)})", received_field))
     if received:
         for n, item in dues:
             if item["date"] < received[0]:
                 out.append(warning("deadline_passed_on_receipt",
                                    f"กำหนดส่ง {thai_date(item['date'])} ผ่านไปแล้วเมื่อลงรับหนังสือ "
                                    f"({thai_date(received[0])})", f"deadlines.{n}"))
+
     out += _signatory_mismatch(letter)
     out += _corrections(letter, corrections)
     for start, end, token in slips.find_mixed_script(letter["text"]):
@@ -129,7 +133,7 @@ def check_file(letters: list[dict]) -> None:
     """Add warnings that need several letters: an enclosure citing the wrong number.
 
     An enclosure matches an enclosed letter of the same file by date and issuer (or the
-    same office code); when their numbers differ the clerk is warned on the citing letter.
+    same office code). When their numbers differ, the citing letter gets the warning.
     """
     for letter in letters:
         for n, citation in enumerate(letter["enclosures"]):

@@ -81,8 +81,8 @@ for _term in DOMAIN_TERMS:
 TERM_SKELETON_RE = re.compile(
     "|".join(re.escape(s) for s in sorted(_TERM_BY_SKELETON, key=len, reverse=True)))
 
-# Keywords that open a line of a letter part; a line whose first word is one edit away from
-# one of them (and is not a word itself) is corrected.
+# Keywords that open a line of a letter part. A line whose first word is one edit away from
+# one of them, and is not a word itself, is corrected.
 LINE_KEYWORDS = (
     "เรื่อง", "เรียน", "กราบเรียน", "อ้างถึง", "สิ่งที่ส่งมาด้วย", "ขอแสดงความนับถือ",
     "ผู้ประสานงาน", "โทรสาร", "ลงวันที่", "จำนวน", "สำเนาส่ง", "ด่วนที่สุด", "ด่วนมาก",
@@ -161,7 +161,7 @@ def edit_distance(a: str, b: str) -> int:
 def nearest(word: str, neighbourhood: dict[str, str]) -> str | None:
     """Return the listed word within one edit of `word`, or None (exact matches included).
 
-    The deletion table finds candidates cheaply; each is confirmed with the edit distance,
+    The deletion table finds candidates cheaply. Each is confirmed with the edit distance,
     because two different deletions can meet although the words are two edits apart.
     """
     if neighbourhood.get(word) == word:
@@ -218,7 +218,7 @@ def _domain_terms(text: str) -> list[tuple[int, int, str]]:
     """Find look-alike spellings of domain terms, also with tone marks lost (`ด่วนทีสุด`).
 
     Terms are searched in a skeleton of the text where look-alike letters share one code
-    point and tone marks are removed; `dropped` maps skeleton offsets back to the text.
+    point and tone marks are removed. `dropped` maps skeleton offsets back to the text.
     """
     skeleton = text.translate(LOOKALIKE_TONELESS)
     dropped = [m.start() - n for n, m in enumerate(TONE_MARK_RE.finditer(text))]
@@ -384,7 +384,7 @@ def correct_decision_words(line: str) -> tuple[str, list[tuple[int, int, str]], 
     """Correct decision words in one endorsement line.
 
     Returns the corrected line, the (start, end, new) replacements, and how many words of the
-    line are decision words; a line is an endorsement's choice line only when all its words are.
+    line are decision words. A line is an endorsement's choice line only when all its words are.
     """
     replacements, count = [], 0
     for match in re.finditer(r"[ก-๛]+", line):

@@ -40,7 +40,7 @@ def test_leap_day_is_accepted():
     assert parse_thai_date("๒๙ กุมภาพันธ์ ๒๕๖๗") == datetime.date(2024, 2, 29)
 
 
-def test_month_name_inside_a_word_is_not_a_month():
+def test_month_inside_longer_word_rejected():
     assert parse_thai_date("๕ มีนาคมมม ๒๕๖๘") is None
 
 
