@@ -270,3 +270,19 @@ def test_bundle_sale_goes_through_deposit(session, funded):
     assert reports.money_balance(session, "LAO-5570901") == 40 * 26000
     assert reports.money_balance(session, "LAO-5570902") == 20 * 26000
     assert balance_of(session, funded.bank) == 60
+
+
+def test_balances_by_district_and_province(session, funded):
+    sell(session, funded, "5570902", 5)
+    district = reports.balances_by_area(session, "district")
+    province = reports.balances_by_area(session, "province")
+    assert district == [{"area": "5709", "accounts": 2, "balance": 95, "income_satang": 5 * 26000}]
+    assert province == [{"area": "57", "accounts": 2, "balance": 95, "income_satang": 5 * 26000}]
+
+
+def test_statement_keeps_running_balance(session, funded):
+    sell(session, funded, "5570901", 30)
+    credits = [line for line in reports.statement(session, "LAO-5570901") if line["unit"] == "tco2e"]
+    assert [line["amount"] for line in credits] == [75, -30]
+    assert [line["balance"] for line in credits] == [75, 45]
+    assert credits[-1]["letter_reference"] == "ธนาคาร ที่ ESG 12/2568"
