@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from workflow.app import create_app
-from workflow.routing import admin, operations
+from workflow.routing import admin, covering, operations
 from workflow.routing.calendar import today_in_thailand
 from workflow.routing.models import Base, OfficialLetter, RegisterCounter, RoutingTask
 from workflow.routing.state import load_status
@@ -226,8 +226,16 @@ def test_forward_form_proposes_derived_deadline(app, session, staff):
     assert 'value="DIST-5709" checked' in page
 
 
-def test_forward_to_all_subordinates_with_derived_deadline(app, session, staff):
+def test_forward_to_all_subordinates_with_derived_deadline(app, session, staff, monkeypatch):
     task = province_ready_to_forward(session, staff)
+    confirmation_urls = []
+    render = covering.write_covering_files
+
+    def record_url(session_, letter_id, folder, confirmation_url=None):
+        confirmation_urls.append(confirmation_url)
+        return render(session_, letter_id, folder, confirmation_url)
+
+    monkeypatch.setattr(covering, "write_covering_files", record_url)
     client = client_for(app, staff.cr_head)
     page = text_of(client.get(f"/routing/tasks/{task.id}"))
     codes = [line.split('value="')[1].split('"')[0] for line in page.splitlines() if 'name="recipients"' in line]
@@ -243,6 +251,7 @@ def test_forward_to_all_subordinates_with_derived_deadline(app, session, staff):
     assert session.scalar(select(func.count()).where(RoutingTask.letter_id == letter.id)) == len(codes)
     assert [field["name"] for field in letter.confirmation_form] == ["officer_name", "position", "phone", "email"]
     assert letter.covering_files.get("pdf", "").endswith("covering.pdf")
+    assert confirmation_urls == [f"http://localhost/routing/letters/{letter.id}/confirm"]
     assert load_status(session, task.id).state == "forwarded"
 
 

@@ -235,7 +235,12 @@ def _task_context(task: RoutingTask, status: TaskStatus) -> dict[str, Any]:
     forward_ordered = any(operations.DECISION_FORWARD in (item.decisions or []) for item in endorsements)
     may_sign = _signing_roles_or_delegation(session, user, today)
     organization = task.recipient
-    children = _child_letters(session, task)
+    is_lao = organization.kind == ORG_LAO
+    children = [(child, _recipient_rows(session, child, today)) for child in _child_letters(session, task)]
+    # Offices this office already sent the letter to cannot get it again (`forward_circular` rejects them).
+    already = {row["task"].recipient_org_id for _child, rows in children for row in rows}
+    remaining = [org for org in _subordinates(session, organization) if org.id not in already] if not is_lao else []
+
     context = {
         "task": task,
         "letter": task.letter,
@@ -247,25 +252,27 @@ def _task_context(task: RoutingTask, status: TaskStatus) -> dict[str, Any]:
         "endorsements": endorsements,
         "endorsers": _users_by_id(session, [item.endorsed_by_id for item in endorsements]),
         "history": _history(session, task),
-        "children": [(child, _recipient_rows(session, child, today)) for child in children],
+        "children": children,
         "delegations": valid_delegations(session, user, today) if own else [],
         "confirmation": _confirmation_context(session, task, status),
         "today": today,
         "may": {
             "receive": own and status.state == EVENT_DELIVERED and user.role in operations.RECEIVING_ROLES,
             "endorse": own and receipt is not None and may_sign and status.state in ALLOWED_AFTER[EVENT_ENDORSED],
-            "assign": own and receipt is not None and may_sign and status.state in ALLOWED_AFTER[EVENT_ASSIGNED],
-            "forward": own and organization.kind != ORG_LAO and forward_ordered and may_sign
+            "assign": own and is_lao and receipt is not None and may_sign
+            and status.state in ALLOWED_AFTER[EVENT_ASSIGNED],
+            "forward": own and not is_lao and forward_ordered and may_sign and bool(remaining)
             and status.state in ALLOWED_AFTER[EVENT_FORWARDED],
-            "confirm": own and bool(task.letter.confirmation_form) and user.role in operations.CONFIRMING_ROLES
-            and status.state in ALLOWED_AFTER[EVENT_CONFIRMED],
+            "confirm": own and is_lao and bool(task.letter.confirmation_form)
+            and user.role in operations.CONFIRMING_ROLES and status.state in ALLOWED_AFTER[EVENT_CONFIRMED],
             "review": own and may_sign and status.state == EVENT_CONFIRMED,
             "report": own and may_sign and status.state == EVENT_FORWARDED,
         },
     }
     if context["may"]["forward"]:
         context["forward"] = {
-            "subordinates": _subordinates(session, organization),
+            "subordinates": remaining,
+            "already": bool(already),
             "proposed_due": _proposed_due(session, task, organization),
             "form_fields": task.letter.confirmation_form or list(operations.CARBON_CREDIT_CONFIRMATION_FORM),
             "form_inherited": bool(task.letter.confirmation_form),
