@@ -128,7 +128,7 @@ def _check_enough(session: Session, account: Account, quantity: int, **filters: 
 
 
 def _owner_organization_id(session: Session, account: Account) -> int:
-    """The organization that prepares and approves operations on `account`: the LAO, or DLA for the rest."""
+    """Return the organization that prepares and approves operations on `account`: the LAO, or DLA otherwise."""
     if account.kind == ACCOUNT_LAO:
         return account.organization_id
     return dla_organization(session).id
@@ -431,7 +431,7 @@ def prepare_allocation(session: Session, officer: User, *, idempotency_key: str,
     """Prepare the allocation of a round's units in DLA's account to LAO accounts by verified bins.
 
     `quantity` defaults to all of the round's units DLA still holds. The shares are computed
-    here, by the largest-remainder method, so the approver sees the exact tonnes per LAO.
+    here, by the largest-remainder method, so the request shows the approver the exact tonnes per LAO.
     """
     from workflow.ledger.models import CertificationRound
 
