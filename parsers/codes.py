@@ -33,10 +33,11 @@ CONFUSABLE_LETTERS = frozenset(frozenset(pair) for pair in (
     "จง", "นบ", "ยบ",
 ))
 
-# A province name counts only after จังหวัด (or in กรุงเทพมหานคร): bare names such as เลย or
-# แพร่ are everyday words.
+# A province name counts only after จังหวัด or จ. (or as กรุงเทพมหานคร), because bare names
+# such as เลย or แพร่ are everyday words.
 _NAMES = sorted(CODE_BY_PROVINCE, key=len, reverse=True)
-PROVINCE_NAME_RE = re.compile(r"จังหวัด\s?(" + "|".join(map(re.escape, _NAMES)) + r")|(กรุงเทพมหานคร|กทม\.?)")
+PROVINCE_NAME_RE = re.compile(
+    r"(?:จังหวัด|จ\s?\.)\s?(" + "|".join(map(re.escape, _NAMES)) + r")|(กรุงเทพมหานคร|กทม\.?)")
 POSTCODE_RE = re.compile(rf"(?<!{DIGIT})({DIGIT}{{2}}){DIGIT}{{3}}(?!{DIGIT})")
 
 

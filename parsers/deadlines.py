@@ -33,6 +33,9 @@ DATE_INLINE = (rf"{DIGIT}{{1,2}}\s*{MONTH_PATTERN}(?![ก-ฮ])"
 WINDOW_RE = re.compile(
     rf"ตั้งแต่\s*{DAY_WORD}?(?P<first>{DATE_INLINE})\s*(?:-|–|ถึง|จนถึง|ถึงวันที่)\s*"
     rf"{DAY_WORD}?(?P<second>{DATE_INLINE})")
+# `ตั้งแต่บัดนี้ถึงวันที่ Y`: a window that opens with the letter itself.
+UNTIL_RE = re.compile(
+    rf"ตั้งแต่\s*บัดนี้\s*(?:เป็นต้นไป\s*)?(?:จน)?ถึง\s*{DAY_WORD}?(?P<second>{DATE_INLINE})")
 START_RE = re.compile(
     rf"(?:ตั้งแต่|เริ่ม(?:ตั้งแต่)?)\s*{DAY_WORD}?(?P<first>{DATE_INLINE})(?:\s*เป็นต้นไป)?")
 DUE_RE = re.compile(
@@ -46,7 +49,7 @@ NUMBER_WORDS = r"(?:(?:หนึ่ง|สอง|สาม|สี่|ห้า|�
 RELATIVE_RE = re.compile(
     rf"ภายใน\s*(?:ระยะเวลา\s*)?(?P<days>{DIGIT}{{1,3}}|{NUMBER_WORDS})\s*(?:\(\s*[^)]{{1,20}}\)\s*)?วัน"
     rf"(?P<working>\s*ทำการ)?"
-    rf"(?:\s*(?P<counted>นับ\s*(?:แต่|จาก|ตั้งแต่|ถัดจาก)\s*[^\s,.]{{0,40}}))?")
+    rf"(?:\s*(?P<counted>(?:นับ\s*(?:แต่|จาก|ตั้งแต่|ถัดจาก)|(?:ภาย)?หลัง(?:จาก)?)\s*[^\s,.]{{0,40}}))?")
 ASAP_RE = re.compile(r"(?<!ด่วน)(?:โดยด่วน(?:ที่สุด)?|โดยเร็ว(?:ที่สุด)?|ทันที)")
 # Verbs of a sentence that requests a report or a submission from the recipient.
 SUBMIT_RE = re.compile(r"(?<!ได้รับ)(?<!จะ)(?:รายงาน|จัดส่ง|ส่ง(?!เสริม|มาด้วย)|ยื่น)")
@@ -128,6 +131,17 @@ def find_deadlines(text: str, letter_date: datetime.date | None) -> list[dict]:
             add(_deadline("window", match.start(), match.end(), text, date=first, stated=first,
                           rule="window",
                           end=second))
+
+    for match in UNTIL_RE.finditer(text):
+        second = read_date(match.group("second"), letter_date)
+        if second is None:
+            continue
+        if _asks_to_submit(text, match.start()):
+            add(_deadline("due", match.start(), match.end(), text, date=second, stated=second,
+                          end=second, rule="window_end"))
+        else:
+            add(_deadline("window", match.start(), match.end(), text, date=letter_date,
+                          stated=None, end=second, rule="window"))
 
     for match in FISCAL_RE.finditer(text):
         year = be_year(match.group("year"))

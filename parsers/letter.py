@@ -18,7 +18,7 @@ from parsers.parts import (
     REFERENCES_RE, SALUTATION_RE, URGENCY_LINE_RE, SECRECY_LINE_RE, SECRECY_WORDS, SUBJECT_RE, URGENCY_RE,
     URGENCY_WORDS, BODY_OPENER_RE, QUANTITY_RE, CONTACT_LINE_RE, Line, date_from_match, find_stamps,
     head_line_kind, is_address, is_org, join_lines, parse_citation, parse_contact,
-    parse_person, split_items, split_lines,
+    parse_person, split_items, split_lines, TYPED_NAME_RE,
 )
 from parsers.actions import find_actions, find_assignments
 from parsers.endorsements import correct_endorsement_lines, find_endorsements
@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 # How far below a `เรื่อง` line its `เรียน` line may be, in non-blank lines.
 SALUTATION_WINDOW = 8
 URGENCY_LEAD_RE = re.compile(r"^(ด่วนที่สุด|ด่วนมาก|ด่วน)(?![ก-๛])\s*$")
+# How many lines below the courtesy line a name typed without brackets is looked for.
+TYPED_NAME_WINDOW = 5
 COPIES_RE = re.compile(r"^สำเนาส่ง\s*[:：]?\s*")
 # Without a subject or salutation line, how many lines from the top are read as the head.
 HEAD_MAX_LINES = 12
@@ -552,12 +554,15 @@ def _parse_tail(letter: dict, lines: list[Line], begin: int, stamp_lines: set[in
     spans = letter["spans"]
     i = begin
     signatory_end = begin - 1
+    typed = [k for k in range(begin, min(len(lines), begin + TYPED_NAME_WINDOW))
+             if TYPED_NAME_RE.match(lines[k].text)]
     while i < len(lines):
         line = lines[i]
-        if i not in stamp_lines and PAREN_NAME_RE.search(line.text) and not CONTACT_LINE_RE.search(line.text):
+        named = PAREN_NAME_RE.search(line.text) or (typed and i == typed[0])
+        if i not in stamp_lines and named and not CONTACT_LINE_RE.search(line.text):
             person, inner, last = parse_person(lines, i)
             letter["signatory"] = person
-            _span(spans, "signatory", (lines[i].start if not inner.get("name") else min(inner["name"][0], lines[i].start), lines[last].end))
+            _span(spans, "signatory", (min(inner["name"][0], lines[i].start), lines[last].end))
             for key, value in inner.items():
                 _span(spans, f"signatory.{key}", value)
             signatory_end = last

@@ -44,6 +44,9 @@ STAMP_FIELD_RE = re.compile(
 NOISE_RE = re.compile(r"^(?![0-9๐-๙]{4}$)[^ก-ฮA-Za-z]{1,4}$|^[^\s0-9๐-๙]{1,2}$")
 PAGE_MARK_RE = re.compile(rf"^(?:-\s*{DIGIT}{{1,3}}\s*-|/\s*.*\.\.\.?|/\s*{DIGIT}.*)$")
 PAREN_NAME_RE = re.compile(r"\(\s*([^()]{2,80}?)\s*\)")
+# A name typed without brackets, as electronic letters may print it: `นายสมชาย ใจดี`.
+TYPED_NAME_RE = re.compile(
+    r"^((?:นางสาว|นาย|นาง|น\.ส\.\s?|ดร\.\s?|ว่าที่\s?[ก-๛.]+\s)[ก-๛]+\s+[ก-๛]+)\s*$")
 RANK_LINE_RE = re.compile(r"^[ก-๛]{1,4}\s?\.(?:\s?[ก-๛]{1,4}\s?\.)*$|^ว่าที่\s*[ก-๛. ]{0,20}$")
 CAPACITY_RE = re.compile(r"ปฏิบัติราชการแทน|รักษาราชการแทน|รักษาการแทน|ปฏิบัติหน้าที่|รักษาการในตำแหน่ง")
 CAPACITY_VALUE = {"ปฏิบัติราชการแทน": "on_behalf", "รักษาราชการแทน": "acting",
@@ -338,7 +341,7 @@ def parse_person(lines: list[Line], index: int) -> tuple[dict, dict, int]:
     of the last line used.
     """
     line = lines[index]
-    match = PAREN_NAME_RE.search(line.text)
+    match = PAREN_NAME_RE.search(line.text) or TYPED_NAME_RE.match(line.text)
     name = match.group(1).strip()
     name_span = (line.start + match.start(1), line.start + match.end(1))
     previous = lines[index - 1] if index > 0 else None

@@ -148,3 +148,15 @@ def test_rule_names_the_phrase_kind():
     assert only("ภายในเดือนกันยายน ๒๕๖๘")["rule"] == "month_end"
     assert only("ภายในปีงบประมาณ พ.ศ. ๒๕๖๙")["rule"] == "fiscal_year_end"
     assert only("ก่อนวันที่ ๒๐ สิงหาคม ๒๕๖๘")["rule"] == "day_before"
+
+
+def test_window_from_now_until_a_date():
+    item = only("ให้ส่งแบบรายงานตั้งแต่บัดนี้ถึงวันที่ ๓๐ มิถุนายน ๒๕๖๘")
+    assert item["kind"] == "due"
+    assert item["date"] == "2025-06-30"
+
+
+def test_relative_days_after_receipt():
+    item = only("ให้แจ้งผลภายใน ๗ วัน หลังจากได้รับหนังสือ")
+    assert item["days"] == 7
+    assert item["counted_from"] == "receipt"

@@ -312,3 +312,10 @@ def test_enclosed_letter_opening_with_issuer_line():
     assert letters[1]["issuer"] == "ศาลากลางจังหวัดเชียงราย"
     assert letters[1]["text"].startswith("ศาลากลางจังหวัดเชียงราย\n")
     assert letters[0]["endorsements"][0]["date"] == "2026-01-21"
+
+
+def test_signatory_typed_without_brackets():
+    text = DISTRICT_COVER.replace("(นายประเสริฐ มั่นคง)", "นายประเสริฐ มั่นคง")
+    letters = parse_letters(text)
+    assert letters[1]["signatory"]["name"] == "นายประเสริฐ มั่นคง"
+    assert letters[1]["signatory"]["capacity"] == "on_behalf"

@@ -115,3 +115,7 @@ def test_latin_letter_stuck_to_thai_name():
 
 def test_cyrillic_lookalike_inside_thai_word():
     assert [t for _, _, t in find_mixed_script("เทศบาลตำบลเกาะคа")] == ["เทศบาลตำบลเกาะคа"]
+
+
+def test_province_abbreviated_after_cho_dot():
+    assert codes.provinces_named("อำเภอเมือง จ.เชียงราย") == ["เชียงราย"]
