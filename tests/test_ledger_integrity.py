@@ -12,10 +12,10 @@ from sqlalchemy import select, text
 from workflow.ledger import operations, reports
 from workflow.ledger.allocation import largest_remainder, read_bins_csv
 from workflow.ledger.errors import InsufficientCredits, InvalidValue
-from workflow.ledger.models import LedgerEntry, LedgerEvent, SerialBlock
+from workflow.ledger.models import Account, LedgerEntry, LedgerEvent, SerialBlock
 from workflow.ledger.testing import issue_and_allocate, key, make_ledger_staff, open_lao_accounts, register_bank
 from workflow.ledger.verify import verify
-from workflow.models import User
+from workflow.models import Organization, User
 from workflow.routing.testing import postgres_reachable, postgres_schema_url, prepare_database, reset
 
 
@@ -275,3 +275,23 @@ def test_concurrent_retries_post_once(database, funded):
                                                            LedgerEvent.kind == "posted")).all()
         assert len(posted) == 1
         assert verify(session)["ok"] is True
+
+
+def test_verify_names_changed_account_owner(database, funded):
+    with database.session() as session:
+        account_id = session.scalar(select(Account.id).where(Account.code == "LAO-5570902"))
+        other_lao = session.scalar(select(Organization.id).where(Organization.code == "5570903"))
+    tamper(database, "UPDATE ledger_accounts SET organization_id = :org WHERE id = :id", org=other_lao, id=account_id)
+    with database.session() as session:
+        result = verify(session)
+    assert result["ok"] is False
+    assert result["first_break"]["table"] == "ledger_accounts"
+    assert result["first_break"]["row"] == account_id
+
+
+def test_verify_names_changed_round(database, funded):
+    tamper(database, "UPDATE ledger_rounds SET registry_reference = 'T-VER-P-9999'")
+    with database.session() as session:
+        result = verify(session)
+    assert result["ok"] is False
+    assert result["first_break"]["table"] == "ledger_rounds"

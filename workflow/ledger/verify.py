@@ -6,7 +6,8 @@ The event log is the record. `verify` checks, in order:
    that and its body, sequence numbers run 1, 2, 3 ..., and the chain head matches the last event;
 2. each transaction row, its entries and the serial blocks it opened and closed equal what
    its `posted` event recorded, and its entries balance per unit;
-3. each request's status and payload equal what its events recorded;
+3. each request's status and payload, and each account, buyer and certification round, equal
+   what their events recorded;
 4. each account's balance recomputed from entries equals the units in its open blocks,
    no serial is in two open blocks, and issued equals held plus retired plus cancelled.
 
@@ -25,17 +26,20 @@ from sqlalchemy.orm import Session
 
 from workflow.ledger.chain import GENESIS_HASH, event_hash
 from workflow.ledger.models import (
+    SIDE_DEBIT,
+    UNIT_TCO2E,
+    Account,
+    Buyer,
+    CertificationRound,
     ChainHead,
     LedgerEntry,
     LedgerEvent,
     LedgerRequest,
     LedgerTransaction,
     SerialBlock,
-    Account,
-    CertificationRound,
-    SIDE_DEBIT,
-    UNIT_TCO2E,
 )
+from workflow.ledger.accounts import account_record
+from workflow.ledger.handlers import ROUND_FIELDS
 from workflow.ledger.posting import block_record, transaction_record
 from workflow.ledger.reports import balances
 
@@ -185,6 +189,43 @@ def _check_requests(session: Session, parsed: list[tuple[LedgerEvent, dict]], fi
         findings.add("the request row is missing", event, sequence, "ledger_requests", request_id)
 
 
+def _check_registers(session: Session, parsed: list[tuple[LedgerEvent, dict]], findings: _Findings) -> None:
+    """Compare accounts, buyers and certification rounds with the events that created them."""
+    accounts: dict[int, tuple[dict, LedgerEvent, int]] = {}
+    rounds: dict[int, tuple[dict, LedgerEvent, int]] = {}
+    for sequence, (event, body) in enumerate(parsed, start=1):
+        if event.kind == "account_opened":
+            accounts[body["data"]["id"]] = (body["data"], event, sequence)
+        elif event.kind == "posted" and "round" in body["data"]:
+            rounds[body["data"]["round"]["id"]] = (body["data"]["round"], event, sequence)
+    for account in session.scalars(select(Account).order_by(Account.id)):
+        recorded = accounts.pop(account.id, None)
+        if recorded is None:
+            findings.add("an account row has no account_opened event", None, None, "ledger_accounts", account.id)
+            continue
+        data, event, sequence = recorded
+        if _normalize(account_record(account)) != {key: value for key, value in data.items() if key != "buyer_fields"}:
+            findings.add("the account no longer matches its account_opened event", event, sequence,
+                         "ledger_accounts", account.id)
+        if "buyer_fields" in data:
+            buyer = session.get(Buyer, account.buyer_id)
+            actual = {key: getattr(buyer, key, None) for key in data["buyer_fields"]}
+            if actual != data["buyer_fields"]:
+                findings.add("the buyer no longer matches its registration event", event, sequence,
+                             "ledger_buyers", account.buyer_id)
+    for account_id, (_, event, sequence) in accounts.items():
+        findings.add("the account row is missing", event, sequence, "ledger_accounts", account_id)
+    for certification in session.scalars(select(CertificationRound)):
+        recorded = rounds.pop(certification.id, None)
+        actual = _normalize({"id": certification.id, **{key: getattr(certification, key) for key in ROUND_FIELDS}})
+        if recorded is None or actual != recorded[0]:
+            findings.add("the certification round no longer matches its issue event",
+                         recorded[1] if recorded else None, recorded[2] if recorded else None,
+                         "ledger_rounds", certification.id)
+    for round_id, (_, event, sequence) in rounds.items():
+        findings.add("the certification round row is missing", event, sequence, "ledger_rounds", round_id)
+
+
 def _check_holdings(session: Session, findings: _Findings) -> None:
     entry_totals: dict[int, int] = defaultdict(int)
     for entry in session.scalars(select(LedgerEntry).where(LedgerEntry.unit == UNIT_TCO2E)):
@@ -219,6 +260,7 @@ def verify(session: Session) -> dict[str, Any]:
     if whole:
         _check_transactions(parsed, _transaction_rows(session), findings)
         _check_requests(session, parsed, findings)
+        _check_registers(session, parsed, findings)
     _check_balanced(session, findings)
     _check_holdings(session, findings)
     totals = balances(session)
