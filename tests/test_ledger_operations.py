@@ -94,10 +94,13 @@ def test_account_opening_needs_executive(session, staff):
     request = operations.prepare_account_opening(session, staff.officers["5570901"], idempotency_key=key(),
                                                  letter_reference="มท 0821.2/ว 1446")
     assert request.status == "pending"
+    before = counts(session)
     with pytest.raises(PermissionDenied):
         operations.approve(session, staff.officers["5570901"], request.id, idempotency_key=key())
     with pytest.raises(PermissionDenied):
         operations.approve(session, staff.executives["5570902"], request.id, idempotency_key=key())
+    assert counts(session) == before
+    assert session.get(LedgerRequest, request.id).status == "pending"
     posted = operations.approve(session, staff.executives["5570901"], request.id, idempotency_key=key())
     assert posted.status == "posted"
 
@@ -286,3 +289,26 @@ def test_statement_keeps_running_balance(session, funded):
     assert [line["amount"] for line in credits] == [75, -30]
     assert [line["balance"] for line in credits] == [75, 45]
     assert credits[-1]["letter_reference"] == "ธนาคาร ที่ ESG 12/2568"
+
+
+def test_bundle_rejects_reservation_for_other_buyer(session, funded):
+    other = operations.register_buyer(
+        session, funded.dla_officer, idempotency_key=key(), kind="agency", name_th="การไฟฟ้าส่วนภูมิภาค",
+        tax_id="0994000165218", address_th="200 ถนนงามวงศ์วาน แขวงลาดยาว เขตจตุจักร กรุงเทพมหานคร 10900",
+    )
+    reservations = []
+    for lao in ("5570901", "5570902"):
+        request = operations.prepare_reservation(session, funded.officers[lao], idempotency_key=key(), quantity=10,
+                                                 buyer_account=funded.bank, letter_reference="ธนาคาร ที่ ESG 31/2568")
+        operations.approve(session, funded.executives[lao], request.id, idempotency_key=key())
+        reservations.append(request.id)
+    with pytest.raises(InvalidValue):
+        operations.prepare_bundle_sale(session, funded.dla_officer, idempotency_key=key(), buyer_account=other.code,
+                                       reservation_ids=reservations, letter_reference="กฟภ. ที่ 1/2568")
+
+
+def test_buyer_needs_valid_tax_id(session, staff):
+    with pytest.raises(InvalidValue):
+        operations.register_buyer(session, staff.dla_officer, idempotency_key=key(), kind="person",
+                                  name_th="นายสมชาย ใจดี", tax_id="1234567890123",
+                                  address_th="12 หมู่ 3 ตำบลเวียง อำเภอเมืองเชียงราย จังหวัดเชียงราย 57000")

@@ -486,6 +486,14 @@ def _reservation(session: Session, reservation_id: int, account: Account) -> Led
     return request
 
 
+def _check_reserved_for(reservation: LedgerRequest, buyer: Account) -> None:
+    intended = reservation.payload.get("buyer_account")
+    if intended is not None and intended != buyer.code:
+        raise InvalidValue("reserved_for_other_buyer",
+                           f"การกันหน่วยเลขที่ {reservation.id} กันไว้ให้ผู้ซื้อรายอื่น ({intended})",
+                           f"reservation {reservation.id} is for {intended}, not {buyer.code}")
+
+
 def prepare_reservation(session: Session, officer: User, *, idempotency_key: str, quantity: int,
                         letter_reference: str, buyer_account: str | None = None,
                         now: datetime | None = None) -> LedgerRequest:
@@ -519,7 +527,7 @@ def prepare_transfer(session: Session, officer: User, *, idempotency_key: str, b
     buyer = _buyer_account(session, buyer_account)
     quantity = _quantity(quantity)
     if reservation_id is not None:
-        _reservation(session, reservation_id, account)
+        _check_reserved_for(_reservation(session, reservation_id, account), buyer)
     price = reference_price_satang() if price_baht is None else round(price_baht * 100)
     if price <= 0:
         raise InvalidValue("invalid_price", "ราคาต่อตันต้องมากกว่าศูนย์", f"price {price_baht!r} is not positive")
@@ -548,6 +556,7 @@ def prepare_bundle_sale(session: Session, officer: User, *, idempotency_key: str
         if request is None or request.kind != REQUEST_RESERVE or request.status != STATUS_POSTED:
             raise InvalidValue("reservation_not_found", f"ไม่พบการกันหน่วยเลขที่ {reservation_id}",
                                f"no posted reservation {reservation_id}")
+        _check_reserved_for(request, buyer)
         account = get_account(session, request.payload["account"])
         reserved = _available(session, account, bucket=BUCKET_RESERVED, reservation_id=reservation_id)
         if reserved == 0:
