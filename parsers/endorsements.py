@@ -21,6 +21,8 @@ THAI_WORD_RE = re.compile(r"[ก-๛]+")
 # `มอบกองสาธารณสุขดำเนินการ`: the executive hands the letter to a division.
 ASSIGN_LINE_RE = re.compile(
     r"^(?:-\s*)?มอบ(?:หมาย)?(?:ให้)?\s*(?P<to>\S.*?)\s*(?P<verb>ดำเนินการ|พิจารณา|ทราบ|รับผิดชอบ)?\s*$")
+# One word handing the letter on: `มอบกองคลังดำเนินการ`.
+ASSIGN_WORD_RE = re.compile(r"^มอบ(?:หมาย)?(?:ให้)?(?P<to>[ก-๛.]+?)(?P<verb>ดำเนินการ|พิจารณา|ทราบ|รับผิดชอบ)?$")
 NOTE_START_RE = re.compile(r"^(?:-\s*)?(?:เรียน|เห็นควร|มอบ|เพื่อโปรด|ทราบ)")
 # When this many printed decision words stand together with no tick, the text cannot show
 # which box was ticked.
@@ -35,13 +37,18 @@ def _tail_start(lines: list[Line]) -> int | None:
     return None
 
 
+def _assign_word(word: str) -> re.Match | None:
+    return ASSIGN_WORD_RE.match(word)
+
+
 def is_decision_line(text: str) -> bool:
-    """Tell whether every Thai word of a line is a decision word (slips allowed)."""
+    """Tell whether every Thai word of a line is a decision word (slips allowed) or `มอบ…`."""
     words = THAI_WORD_RE.findall(text)
     if not words:
         return False
     _, _, count = correct_decision_words(text)
-    return count == len(words)
+    assigns = sum(1 for word in words if _assign_word(word) and not slips.decision_word(word))
+    return count + assigns == len(words)
 
 
 def correct_endorsement_lines(text: str, lines: list[Line]) -> tuple[str, list[dict]]:
@@ -95,7 +102,7 @@ def _read_block(text: str, lines: list[Line], first: int, stamp_lines: set[int])
                 i += 1
             break
         if PAREN_NAME_RE.search(line.text):
-            person, person_spans, last = parse_person(lines, i)
+            person, person_spans, last = parse_person(lines, i, stop=is_decision_line)
             i = last + 1
             continue
         if is_decision_line(line.text) or ASSIGN_LINE_RE.match(line.text) \
@@ -131,8 +138,8 @@ def find_dates_in(text: str) -> bool:
 
 
 def _decisions(decision_lines: list[str]) -> tuple[list[str], bool, str | None]:
-    """Return the decision words in order, whether the ticked box is unknown, and
-    the division the letter was handed to."""
+    """Return the decision words in order, whether the ticked box is unknown, and the division
+    the letter was handed to."""
     joined = " ".join(decision_lines)
     ticked = TICKED_WORD_RE.findall(joined)
     if ticked:
@@ -148,9 +155,15 @@ def _decisions(decision_lines: list[str]) -> tuple[list[str], bool, str | None]:
             continue
         for word in THAI_WORD_RE.findall(line):
             spelled = _spelled(word)
+            handed = _assign_word(word)
             if spelled:
                 words.append(spelled)
                 printed += 1
+            elif handed:
+                words.append("มอบ")
+                assigned_to = handed.group("to")
+                if handed.group("verb"):
+                    words.append(handed.group("verb"))
     uncertain = printed >= PRINTED_CHOICES or any(c in joined for c in BOXES)
     return words, uncertain, assigned_to
 

@@ -7,7 +7,9 @@ import re
 from dataclasses import dataclass
 
 from parsers.docnum import DOCNUM_RE, NUMBER_LINE_RE, normalize
-from parsers.thaidate import DATE_RE, DIGIT, date_from_match, parse_thai_date, parse_time, to_arabic
+from parsers.thaidate import (
+    DATE_RE, DIGIT, MONTH_PATTERN, date_from_match, parse_thai_date, parse_time, to_arabic,
+)
 
 SEPARATOR_RE = re.compile(r"\n|\f")
 
@@ -47,6 +49,8 @@ PAREN_NAME_RE = re.compile(r"\(\s*([^()]{2,80}?)\s*\)")
 # A name typed without brackets, as electronic letters may print it: `นายสมชาย ใจดี`.
 TYPED_NAME_RE = re.compile(
     r"^((?:นางสาว|นาย|นาง|น\.ส\.\s?|ดร\.\s?|ว่าที่\s?[ก-๛.]+\s)[ก-๛]+\s+[ก-๛]+)\s*$")
+TRAILING_DATE_RE = re.compile(
+    rf"\s*(?:วันที่\s*)?{DIGIT}{{1,2}}\s*{MONTH_PATTERN}(?:\s*(?:พ\s?\.\s?ศ\s?\.\s*)?{DIGIT}{{2,4}})?\s*$")
 RANK_LINE_RE = re.compile(r"^[ก-๛]{1,4}\s?\.(?:\s?[ก-๛]{1,4}\s?\.)*$|^ว่าที่\s*[ก-๛. ]{0,20}$")
 CAPACITY_RE = re.compile(r"ปฏิบัติราชการแทน|รักษาราชการแทน|รักษาการแทน|ปฏิบัติหน้าที่|รักษาการในตำแหน่ง")
 CAPACITY_VALUE = {"ปฏิบัติราชการแทน": "on_behalf", "รักษาราชการแทน": "acting",
@@ -334,11 +338,12 @@ def parse_citation(text: str) -> tuple[dict, dict]:
 
 # ---- signature blocks -------------------------------------------------------------------
 
-def parse_person(lines: list[Line], index: int) -> tuple[dict, dict, int]:
+def parse_person(lines: list[Line], index: int, stop=None) -> tuple[dict, dict, int]:
     """Read a name in brackets at `lines[index]` and the position lines below it.
 
+    `stop(text)` tells whether a line ends the position (an endorsement's decision line).
     Returns the person {"name", "position", "capacity", "on_behalf_of"}, spans, and the index
-    of the last line used.
+    of the last line used. A date after the position is left out of it.
     """
     line = lines[index]
     match = PAREN_NAME_RE.search(line.text) or TYPED_NAME_RE.match(line.text)
@@ -366,12 +371,16 @@ def parse_person(lines: list[Line], index: int) -> tuple[dict, dict, int]:
             skipped_blank = True
             k += 1
             continue
+        if current.noise:
+            k += 1
+            continue
         if PAREN_NAME_RE.search(current.text) or CONTACT_LINE_RE.search(current.text) \
                 or is_stamp_field(current) or is_number_line(current.text):
             break
         if position_parts and _looks_like_unit(current.text) and not CAPACITY_RE.search(current.text):
             break
-        if is_date_line(current.text):
+        if is_date_line(current.text) or URGENCY_LINE_RE.match(current.text) \
+                or current.text.startswith("เรียน") or (stop and stop(current.text)):
             break
         position_parts.append(current.text)
         if _position_complete(position_parts):
@@ -383,6 +392,9 @@ def parse_person(lines: list[Line], index: int) -> tuple[dict, dict, int]:
             first_span = current.start
         last = k
         k += 1
+    if position_parts:
+        # `ปลัดองค์การบริหารส่วนตำบลโนนผึ้ง ๒๒ ก.ค. ๖๘`: the endorsement's date, not the position.
+        position_parts[-1] = TRAILING_DATE_RE.sub("", position_parts[-1])
     person, spans = _person_fields(name, position_parts)
     spans["name"] = name_span
     if first_span is not None and position_parts:

@@ -319,3 +319,17 @@ def test_signatory_typed_without_brackets():
     letters = parse_letters(text)
     assert letters[1]["signatory"]["name"] == "นายประเสริฐ มั่นคง"
     assert letters[1]["signatory"]["capacity"] == "on_behalf"
+
+
+def test_staff_note_and_decision_are_two_endorsements():
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parent.parent / "samples" / "004_warin_cover_budget.txt"
+    cover = parse_letters(sample.read_text(encoding="utf-8"))[0]
+    note, decision = cover["endorsements"]
+    assert note["decisions"] == []
+    assert note["position"] == "ปลัดองค์การบริหารส่วนตำบลโนนผึ้ง"
+    assert note["date"] == "2025-07-22"
+    assert decision["decisions"] == ["ทราบ", "มอบ", "ดำเนินการ"]
+    assert decision["assigned_to"] == "กองคลัง"
+    assert decision["name"] == "นายสมหมาย คำภู"
