@@ -52,7 +52,8 @@ def test_sale_certificate_lines(session, retirement):
     lines = certificate_lines(session, sale)
     assert "ลงวันที่ 2 มิถุนายน 2568" in lines[0]
     assert "ผู้ซื้อ: ธนาคารกรุงไทย จำกัด (มหาชน)" in lines
-    assert any(line.startswith("หมายเลข 1 ถึง 30 (30 หน่วย)") for line in lines)
+    assert "หมายเลข 1 ถึง 30 (30 หน่วย)" in lines
+    assert "จำนวน 30 ตันคาร์บอนไดออกไซด์เทียบเท่า (tCO2e)" in lines
     assert "ราคาตันละ 260.00 บาท" in lines
 
 
@@ -61,6 +62,14 @@ def test_retirement_certificate_pdf_text(session, retirement, monkeypatch):
     monkeypatch.setenv("SARABAN_PUBLIC_URL", "https://saraban.example.go.th")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(certificate_pdf(session, retired.id))).pages)
     assert "หนังสือรับรองการชดเชย" in text
+    assert "จำนวน 12 ตัน" in text
     assert "ผู้ใช้สิทธิชดเชย" in text
     assert "2568" in text
     assert verification_url(session, retired).startswith(f"https://saraban.example.go.th/ledger/verify/{retired.id}/")
+
+
+def test_retirement_certificate_leaves_out_remainder(session, retirement):
+    _, retired = retirement
+    lines = certificate_lines(session, retired)
+    assert "หมายเลข 1 ถึง 12 (12 หน่วย)" in lines
+    assert not any(line.startswith("หมายเลข 13") for line in lines)

@@ -146,6 +146,18 @@ def cmd_ledger_balances(args: argparse.Namespace) -> int:
     return balances_command(args.json, args.by)
 
 
+def cmd_ledger_statement(args: argparse.Namespace) -> int:
+    from workflow.ledger.commands import statement_command
+
+    return statement_command(args.account, args.json)
+
+
+def cmd_ledger_certificate(args: argparse.Namespace) -> int:
+    from workflow.ledger.commands import certificate_command
+
+    return certificate_command(args.transaction, args.output)
+
+
 def cmd_ledger_demo(args: argparse.Namespace) -> int:
     from workflow.ledger.commands import demo_command
 
@@ -198,6 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--by", choices=("lao", "district", "province"), help="sum LAO balances and income by area instead")
     p.set_defaults(func=cmd_ledger_balances)
+    p = ledger.add_parser("statement", help="print one account's entries with running balances")
+    p.add_argument("account", metavar="ACCOUNT", help="the account code, e.g. LAO-5570901 or BUYER-1")
+    p.add_argument("--json", action="store_true", help="print one JSON array")
+    p.set_defaults(func=cmd_ledger_statement)
+    p = ledger.add_parser("certificate", help="write the sale or retirement certificate of a transaction as PDF")
+    p.add_argument("transaction", type=int, metavar="TRANSACTION", help="the posted transaction's id")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the PDF file to write")
+    p.set_defaults(func=cmd_ledger_certificate)
     ledger.add_parser(
         "demo", help="run saraban demo, then add a certification round for Chiang Rai's LAOs, a sale and a retirement"
     ).set_defaults(func=cmd_ledger_demo)

@@ -49,15 +49,16 @@ def verification_url(session: Session, transaction: LedgerTransaction) -> str:
 
 def certificate_lines(session: Session, transaction: LedgerTransaction) -> list[str]:
     """Return the certificate's text lines after the title: parties, quantity, serials, round and dates."""
-    moved = list(session.scalars(
-        select(SerialBlock).join(Account, Account.id == SerialBlock.account_id)
-        .where(SerialBlock.opened_by_transaction_id == transaction.id,
-               Account.kind.in_(("buyer", "retirement")))
-        .order_by(SerialBlock.round_id, SerialBlock.serial_start)
-    ))
     sources = list(session.scalars(
         select(Account).join(SerialBlock, SerialBlock.account_id == Account.id)
         .where(SerialBlock.closed_by_transaction_id == transaction.id).distinct()
+    ))
+    # The blocks the transaction opened outside its source accounts; the rest are remainders.
+    moved = list(session.scalars(
+        select(SerialBlock)
+        .where(SerialBlock.opened_by_transaction_id == transaction.id,
+               SerialBlock.account_id.not_in([account.id for account in sources]))
+        .order_by(SerialBlock.round_id, SerialBlock.serial_start)
     ))
     receiver = session.get(Account, moved[0].account_id)
     quantity = sum(block.quantity for block in moved)
@@ -73,9 +74,9 @@ def certificate_lines(session: Session, transaction: LedgerTransaction) -> list[
     lines.append(f"จำนวน {quantity:,} ตันคาร์บอนไดออกไซด์เทียบเท่า (tCO2e)")
     for block in moved:
         certification = session.get(CertificationRound, block.round_id)
-        lines.append(f"หมายเลข {block.serial_start:,} ถึง {block.serial_end:,} ({block.quantity:,} หน่วย)"
-                     f" รอบการรับรองที่ {certification.round_number}"
-                     f" เลขที่อ้างอิง {certification.registry_reference}")
+        lines.append(f"หมายเลข {block.serial_start:,} ถึง {block.serial_end:,} ({block.quantity:,} หน่วย)")
+        lines.append(f"    รอบการรับรองที่ {certification.round_number}"
+                     f" เลขที่อ้างอิงทะเบียน {certification.registry_reference}")
     if transaction.price_satang:
         lines.append(f"ราคาตันละ {transaction.price_satang / 100:,.2f} บาท")
     if transaction.receipt_number:
@@ -97,7 +98,7 @@ def certificate_pdf(session: Session, transaction_id: int) -> bytes:
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4)
     width, height = A4
-    draw_text(canvas, width / 2, height - 3 * CM, TITLES[transaction.kind], bold, 18, align="centre")
+    draw_text(canvas, width / 2, height - 3 * CM, TITLES[transaction.kind], bold, 16, align="centre")
     draw_text(canvas, width / 2, height - 3.9 * CM, "กรมส่งเสริมการปกครองท้องถิ่น โครงการถังขยะเปียก ลดโลกร้อน",
               regular, 13, align="centre")
     y = height - 5.5 * CM

@@ -97,3 +97,40 @@ def demo_command() -> int:
         database.dispose()
     sys.stdout.write(summary + "\n")
     return EXIT_OK
+
+
+def statement_command(account_code: str, as_json: bool) -> int:
+    """Print an account's entries with running balances, tonnes and satang apart."""
+    from workflow.ledger.reports import BUCKET_NAMES_TH, KIND_NAMES_TH, statement
+
+    def run(session) -> int:
+        lines = statement(session, account_code)
+        if as_json:
+            sys.stdout.write(json.dumps(lines, ensure_ascii=False) + "\n")
+            return EXIT_OK
+        for line in lines:
+            if line["unit"] == "satang":
+                amount = f"{line['amount'] / 100:,.2f} บาท คงเหลือ {line['balance'] / 100:,.2f} บาท"
+            else:
+                amount = f"{line['amount']:,} tCO2e คงเหลือ {line['balance']:,} tCO2e"
+            kind = KIND_NAMES_TH.get(line["kind"], line["kind"])
+            bucket = BUCKET_NAMES_TH.get(line["bucket"], line["bucket"])
+            sys.stdout.write(f"รายการ {line['transaction']} {kind} ({bucket}) {amount}"
+                             f"  ตามหนังสือ {line['letter_reference']}\n")
+        return EXIT_OK
+
+    return _with_session(run)
+
+
+def certificate_command(transaction_id: int, output: str) -> int:
+    """Write the sale or retirement certificate of a transaction to `output` as PDF."""
+    from pathlib import Path
+
+    from workflow.ledger.certificates import certificate_pdf
+
+    def run(session) -> int:
+        Path(output).write_bytes(certificate_pdf(session, transaction_id))
+        sys.stdout.write(f"บันทึกหนังสือรับรองไว้ที่ {output}\n")
+        return EXIT_OK
+
+    return _with_session(run)

@@ -27,6 +27,20 @@ from workflow.ledger.models import (
 )
 from workflow.models import Organization
 
+# Thai names of transaction kinds and buckets, for statements.
+KIND_NAMES_TH = {
+    "issue": "รับรองและออกหน่วย",
+    "allocate": "จัดสรรตามจำนวนถังขยะเปียก",
+    "reserve": "กันหน่วยไว้ขาย",
+    "release": "ยกเลิกการกันหน่วย",
+    "transfer": "ขายและโอนให้ผู้ซื้อ",
+    "bundle_sale": "ขายรวมหลาย อปท.",
+    "split_deposit": "แบ่งเงินรับฝากเป็นรายได้ อปท.",
+    "retire": "ชดเชยการปล่อยก๊าซเรือนกระจก",
+    "cancel": "ยกเลิกหน่วย",
+    "reverse": "กลับรายการ",
+}
+BUCKET_NAMES_TH = {"available": "ใช้ได้", "reserved": "กันไว้"}
 SIGNED_AMOUNT = case((LedgerEntry.side == SIDE_DEBIT, LedgerEntry.amount), else_=-LedgerEntry.amount)
 
 
