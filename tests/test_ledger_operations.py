@@ -312,3 +312,33 @@ def test_buyer_needs_valid_tax_id(session, staff):
         operations.register_buyer(session, staff.dla_officer, idempotency_key=key(), kind="person",
                                   name_th="นายสมชาย ใจดี", tax_id="1234567890123",
                                   address_th="12 หมู่ 3 ตำบลเวียง อำเภอเมืองเชียงราย จังหวัดเชียงราย 57000")
+
+
+def reverse(session, staff, transaction_id, reason="บันทึกผิดพลาด"):
+    request = operations.prepare_reversal(session, staff.dla_officer, idempotency_key=key(),
+                                          transaction_id=transaction_id, reason=reason,
+                                          letter_reference="คำสั่งกรมส่งเสริมการปกครองท้องถิ่น ที่ 12/2568")
+    return operations.approve(session, staff.dla_head, request.id, idempotency_key=key())
+
+
+def test_allocation_reversal_returns_units_to_dla(session, funded):
+    allocation = session.scalar(select(LedgerRequest).where(LedgerRequest.kind == "allocate"))
+    reverse(session, funded, reports.transaction_of(session, allocation.id).id)
+    assert balance_of(session, "DLA") == 100
+    assert balance_of(session, "LAO-5570901") == 0
+    assert [(b.serial_start, b.serial_end) for b in reports.open_blocks(session, "DLA")] == [(1, 75), (76, 100)]
+    assert verify(session)["ok"] is True
+
+
+def test_issue_reversal_after_allocation_rejected(session, funded):
+    issue = session.scalar(select(LedgerRequest).where(LedgerRequest.kind == "issue"))
+    with pytest.raises(RequestStateError):
+        reverse(session, funded, reports.transaction_of(session, issue.id).id)
+
+
+def test_reversal_only_once(session, funded):
+    posted = sell(session, funded, "5570901", 10)
+    sale_tx = reports.transaction_of(session, posted.id)
+    reverse(session, funded, sale_tx.id)
+    with pytest.raises(RequestStateError):
+        reverse(session, funded, sale_tx.id)
