@@ -92,7 +92,7 @@ def build_dataset(fonts: list[Path], samples: int, seed: int) -> tuple[np.ndarra
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=12, help="renderings of each digit per font file")
+    parser.add_argument("--samples", type=int, default=14, help="renderings of each digit per font file")
     parser.add_argument("--hidden", type=int, default=128, help="units in the hidden layer")
     parser.add_argument("--hold-out", default=DEFAULT_HOLD_OUT, help="font face left out of training")
     parser.add_argument("--seed", type=int, default=1)
