@@ -1,10 +1,10 @@
 """The carbon-credit circular routed down the chain in headless Chromium, one person at a time.
 
-The Chiang Rai provincial clerk forwards DLA's circular under a delegation, the Mae Sai
-clerk registers it, the Mae Sai supervisor endorses and forwards it to the district's 10
-LAOs, an officer of เทศบาลตำบลเวียงพางคำ opens the covering letter's QR link and confirms,
-its executive approves, and the district's roll-up shows 10 of 10. The other nine LAOs
-answer through the operations beforehand. Accounts are those of `saraban demo`, with the
+The Chiang Rai provincial clerk forwards DLA's circular under a delegation. The Mae Sai
+clerk registers it, and the Mae Sai supervisor endorses it and forwards it to the
+district's 10 LAOs. An officer of เทศบาลตำบลเวียงพางคำ opens the covering letter's QR link
+and confirms, its executive approves, and the district's roll-up shows 10 of 10. The other
+nine LAOs answer through the operations beforehand. Accounts are those of `saraban demo`, with the
 demo password; dates are counted from today so that every deadline is still ahead.
 
 Set SARABAN_SCREENSHOT_DIR to keep the screenshots for a look.
@@ -144,7 +144,7 @@ def browser():
 
 
 def open_as(browser, base_url: str, username: str, path: str = "/routing/"):
-    """Open a new browser context, go to `path` and sign in as `username` when the login page shows."""
+    """Open a new browser context, go to `path`, and sign in as `username` on the login page it redirects to."""
     context = browser.new_context(locale="th-TH", viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -260,7 +260,7 @@ def test_circular_travels_to_lao_and_rolls_up(server, browser, tmp_path):
     assert page.locator("#task-state").get_attribute("data-state") == "reported"
     page.context.close()
 
-    # The district sees all 10 LAOs confirmed.
+    # The district's roll-up counts all 10 LAOs as confirmed.
     page = open_as(browser, base_url, DISTRICT_HEAD, f"/routing/letters/{district_letter_id}/rollup")
     assert page.locator("#count-confirmed").inner_text() == "10/10"
     assert page.locator("#count-overdue").inner_text() == "0"

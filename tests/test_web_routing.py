@@ -15,6 +15,7 @@ from workflow.routing import admin, covering, operations
 from workflow.routing.calendar import today_in_thailand
 from workflow.routing.models import Base, OfficialLetter, RegisterCounter, RoutingTask
 from workflow.routing.state import load_status
+from workflow.thaidate import MONTHS_TH
 from workflow.routing.testing import make_staff, postgres_reachable, postgres_schema_url, prepare_database, reset
 
 SUBJECT = "การใช้งานระบบบัญชี Carbon Credit ขององค์กรปกครองส่วนท้องถิ่น"
@@ -139,7 +140,8 @@ def test_inbox_lists_own_tasks_in_thai(app, session, staff):
     page = text_of(client_for(app, staff.cr_clerk).get("/routing/"))
     assert letter.doc_number in page
     assert "ส่งถึงแล้ว รอลงรับ" in page
-    assert f"{letter.due_effective.day}" in page and str(letter.due_effective.year + 543) in page
+    due_be = f"{letter.due_effective.day} {MONTHS_TH[letter.due_effective.month - 1]} {letter.due_effective.year + 543}"
+    assert due_be in page
 
 
 def test_inbox_hides_other_offices_tasks(app, session, staff):
@@ -169,6 +171,28 @@ def test_receive_shows_receipt_number(app, session, staff):
     page = text_of(client.get(f"/routing/tasks/{task.id}"))
     assert f'id="receipt-number">1/{BE_YEAR}<' in page
     assert load_status(session, task.id).state == "received"
+
+
+def test_receive_keeps_stamp_date_and_time(app, session, staff):
+    task = task_of(session, issue_dla(session, staff), staff.cr_clerk)
+    stamp_day = TODAY - timedelta(days=2)
+    client = client_for(app, staff.cr_clerk)
+    response = post(client, f"/routing/tasks/{task.id}/receive",
+                    received_on=f"{stamp_day.day}/{stamp_day.month}/{stamp_day.year + 543}", received_time="14.05")
+    assert response.status_code == 302
+    page = text_of(client.get(f"/routing/tasks/{task.id}"))
+    assert f"ลงรับเมื่อ {stamp_day.day} {MONTHS_TH[stamp_day.month - 1]} {stamp_day.year + 543} เวลา 14:05 น." in page
+
+
+def test_receive_past_day_without_time_is_refused(app, session, staff):
+    task = task_of(session, issue_dla(session, staff), staff.cr_clerk)
+    stamp_day = TODAY - timedelta(days=2)
+    before = snapshot(session)
+    response = post(client_for(app, staff.cr_clerk), f"/routing/tasks/{task.id}/receive",
+                    received_on=f"{stamp_day.day}/{stamp_day.month}/{stamp_day.year + 543}", received_time="")
+    assert response.status_code == 400
+    assert "กรุณาระบุเวลาลงรับตามตราลงรับ" in text_of(response)
+    assert snapshot(session) == before
 
 
 def test_receive_by_other_office_is_refused(app, session, staff):

@@ -80,7 +80,7 @@ def test_next_run_reads_utc_moment_in_bangkok():
     # 23:30 UTC on 4 December is 06:30 on 5 December in Bangkok, past that day's run.
     moment = datetime(2026, 12, 4, 23, 30, tzinfo=timezone.utc)
     assert schedule.next_run_after(moment) == datetime(2026, 12, 6, 6, 0, tzinfo=BANGKOK)
-    assert schedule.daily_job_id(schedule.next_run_after(moment)) == "routing-daily-2026-12-06"
+    assert schedule.daily_job_id(schedule.next_run_after(moment), "saraban") == "routing-daily-saraban-2026-12-06"
 
 
 def test_daily_run_twice_adds_nothing(session):
@@ -146,7 +146,7 @@ def test_rq_scheduler_runs_daily_job_and_schedules_next(database, session, tmp_p
         assert jobs.run_worker(app, burst=True, in_process=True) is True
         assert notice_counts(session) == {NOTICE_REMINDER: 1, NOTICE_ESCALATION: 1, "overdue_events": 1}
 
-        next_id = schedule.daily_job_id(schedule.next_run_after(datetime.now(BANGKOK)))
+        next_id = schedule.daily_job_id(schedule.next_run_after(datetime.now(BANGKOK)), queue_name)
         assert next_id in ScheduledJobRegistry(queue=queue).get_job_ids()
 
         # The same day's run enqueued again adds no notice.

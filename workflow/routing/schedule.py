@@ -53,9 +53,13 @@ def next_run_after(moment: datetime) -> datetime:
     return candidate
 
 
-def daily_job_id(run_at: datetime) -> str:
-    """Return the rq job id of the run at `run_at`: one id per Bangkok day, e.g. `routing-daily-2026-12-05`."""
-    return f"routing-daily-{run_at.astimezone(BANGKOK).date().isoformat()}"
+def daily_job_id(run_at: datetime, queue_name: str) -> str:
+    """Return the job id of the run at `run_at`: one per queue and Bangkok day, e.g. `routing-daily-saraban-2026-12-05`.
+
+    rq job ids are global in a Redis database, so the queue name keeps two deployments that
+    share one Redis database from taking each other's run for their own.
+    """
+    return f"routing-daily-{queue_name}-{run_at.astimezone(BANGKOK).date().isoformat()}"
 
 
 def daily_task() -> None:
@@ -84,8 +88,8 @@ def schedule_next_rq_run(app: Flask, now: datetime | None = None) -> str:
     from workflow.jobs import rq_queue
 
     run_at = next_run_after(now or datetime.now(BANGKOK))
-    job_id = daily_job_id(run_at)
     queue = rq_queue(app)
+    job_id = daily_job_id(run_at, queue.name)
     if Job.exists(job_id, connection=queue.connection):
         log.info("job %s: daily routing run already scheduled", job_id)
         return job_id
@@ -137,7 +141,7 @@ class DailyJobThread:
         from workflow.jobs import execute
 
         moment = self.clock()
-        job_id = f"{daily_job_id(moment)}-inprocess"
+        job_id = daily_job_id(moment, "inprocess")
         try:
             execute(self.app, TASK_NAME, (), job_id)
         except Exception:

@@ -1,9 +1,9 @@
 """Screens for routing circulars: the inbox, a task and its actions, the confirmation form, the roll-up.
 
 Each POST view parses the form, calls one routing operation and redirects to the task. An
-operation that refuses (wrong role, wrong office, wrong state, bad input) raises a
-`WorkflowError`; the view then shows the task page again with the Thai message and the
-error's HTTP status, and the database is as it was, because the operation rolled back.
+operation rejects a wrong role, a wrong office, a wrong state or bad input with a
+`WorkflowError`. The view then shows the task page again with the Thai message and the
+error's HTTP status. The database is unchanged, because the operation rolled back.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ CHANNEL_NAMES_TH = {
     "email": "อีเมล",
     "paper": "หนังสือฉบับจริง",
 }
-# What each event did, as the history list reads it.
+# Thai labels of the events in a task's history list.
 EVENT_NAMES_TH = {
     EVENT_DELIVERED: "ส่งถึงหน่วยงาน",
     EVENT_RECEIVED: "ลงรับหนังสือ",
@@ -81,7 +81,7 @@ CAPACITY_NAMES_TH = {
     CAPACITY_ON_BEHALF: "ปฏิบัติราชการแทน",
     CAPACITY_ACTING: "รักษาราชการแทน",
 }
-# Endorsement decisions offered as checkboxes; `มอบ` takes the unit from its own field.
+# Endorsement decisions offered as checkboxes. `มอบ` takes the unit from a field of its own.
 ENDORSE_DECISIONS = ("ทราบ", "ดำเนินการ", "ถือปฏิบัติ", "แจ้งเวียน", "มอบ")
 DONE_STATES = ANSWERED_STATES | {EVENT_CLOSED}
 OFFICE_NAME_PREFIX = "สำนักงานส่งเสริมการปกครองท้องถิ่น"
@@ -93,7 +93,7 @@ def _today() -> date:
 
 
 def _short_office_name(name: str | None) -> str:
-    """Return `จังหวัดเชียงราย` for `สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดเชียงราย`; other names as they are."""
+    """Return `จังหวัดเชียงราย` for `สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดเชียงราย`, and any other name unchanged."""
     return (name or "").removeprefix(OFFICE_NAME_PREFIX) or (name or "")
 
 
@@ -141,7 +141,7 @@ def inbox():
 
 
 def _recipient_summary(session, letter: OfficialLetter, today: date) -> dict[str, int]:
-    """Count a letter's recipient tasks: all, answered, overdue."""
+    """Count a letter's recipient tasks: all of them, those reported or closed, and those overdue."""
     counts = {"recipients": 0, "answered": 0, "overdue": 0}
     for task in session.scalars(select(RoutingTask).where(RoutingTask.letter_id == letter.id)):
         status = load_status(session, task.id)
@@ -205,8 +205,8 @@ def _recipient_rows(session, letter: OfficialLetter, today: date) -> list[dict[s
 def _proposed_due(session, task: RoutingTask, organization: Organization) -> date | None:
     """Return the due date `forward_circular` derives when none is given: the parent's less the office's lead time.
 
-    NOTE: this repeats the rule of the operation for the preview; the form sends no date
-    when the clerk keeps this one, so the operation's own derivation is what is stored.
+    NOTE: this repeats the operation's rule for the preview only. When the clerk keeps this
+    date, the form sends none, so the operation derives and stores its own.
     """
     parent_due = task.due_effective or task.letter.due_effective
     if parent_due is None:
@@ -222,24 +222,48 @@ def _subordinates(session, organization: Organization) -> list[Organization]:
     ).all()
 
 
+def _allowed_actions(task: RoutingTask, status: TaskStatus, receipt: Receipt | None, forward_ordered: bool,
+                     remaining: list[Organization]) -> dict[str, bool]:
+    """Decide which action forms the page shows. The operations check each action again when it is sent."""
+    session = get_session()
+    user = g.user
+    own = task.recipient_org_id == user.organization_id
+    is_lao = task.recipient.kind == ORG_LAO
+    may_sign = _signing_roles_or_delegation(session, user, _today())
+    state = status.state
+    return {
+        "receive": own and state == EVENT_DELIVERED and user.role in operations.RECEIVING_ROLES,
+        "endorse": own and receipt is not None and may_sign and state in ALLOWED_AFTER[EVENT_ENDORSED],
+        "assign": own and is_lao and receipt is not None and may_sign and state in ALLOWED_AFTER[EVENT_ASSIGNED],
+        "forward": own and not is_lao and forward_ordered and may_sign and bool(remaining)
+        and state in ALLOWED_AFTER[EVENT_FORWARDED],
+        "confirm": own and is_lao and bool(task.letter.confirmation_form)
+        and user.role in operations.CONFIRMING_ROLES and state in ALLOWED_AFTER[EVENT_CONFIRMED],
+        "review": own and may_sign and state == EVENT_CONFIRMED,
+        "report": own and may_sign and state == EVENT_FORWARDED,
+    }
+
+
 def _task_context(task: RoutingTask, status: TaskStatus) -> dict[str, Any]:
     session = get_session()
     user = g.user
     today = _today()
     own = task.recipient_org_id == user.organization_id
+    organization = task.recipient
     receipt = _receipt_of(session, task)
     endorsements = (
         session.scalars(select(Endorsement).where(Endorsement.receipt_id == receipt.id).order_by(Endorsement.id)).all()
         if receipt else []
     )
     forward_ordered = any(operations.DECISION_FORWARD in (item.decisions or []) for item in endorsements)
-    may_sign = _signing_roles_or_delegation(session, user, today)
-    organization = task.recipient
-    is_lao = organization.kind == ORG_LAO
+
     children = [(child, _recipient_rows(session, child, today)) for child in _child_letters(session, task)]
-    # Offices this office already sent the letter to cannot get it again (`forward_circular` rejects them).
+    # `forward_circular` rejects offices that already got this letter from this office, so they are not offered.
     already = {row["task"].recipient_org_id for _child, rows in children for row in rows}
-    remaining = [org for org in _subordinates(session, organization) if org.id not in already] if not is_lao else []
+    remaining = []
+    if organization.kind != ORG_LAO:
+        remaining = [org for org in _subordinates(session, organization) if org.id not in already]
+    may = _allowed_actions(task, status, receipt, forward_ordered, remaining)
 
     context = {
         "task": task,
@@ -256,20 +280,9 @@ def _task_context(task: RoutingTask, status: TaskStatus) -> dict[str, Any]:
         "delegations": valid_delegations(session, user, today) if own else [],
         "confirmation": _confirmation_context(session, task, status),
         "today": today,
-        "may": {
-            "receive": own and status.state == EVENT_DELIVERED and user.role in operations.RECEIVING_ROLES,
-            "endorse": own and receipt is not None and may_sign and status.state in ALLOWED_AFTER[EVENT_ENDORSED],
-            "assign": own and is_lao and receipt is not None and may_sign
-            and status.state in ALLOWED_AFTER[EVENT_ASSIGNED],
-            "forward": own and not is_lao and forward_ordered and may_sign and bool(remaining)
-            and status.state in ALLOWED_AFTER[EVENT_FORWARDED],
-            "confirm": own and is_lao and bool(task.letter.confirmation_form)
-            and user.role in operations.CONFIRMING_ROLES and status.state in ALLOWED_AFTER[EVENT_CONFIRMED],
-            "review": own and may_sign and status.state == EVENT_CONFIRMED,
-            "report": own and may_sign and status.state == EVENT_FORWARDED,
-        },
+        "may": may,
     }
-    if context["may"]["forward"]:
+    if may["forward"]:
         context["forward"] = {
             "subordinates": remaining,
             "already": bool(already),
@@ -277,7 +290,7 @@ def _task_context(task: RoutingTask, status: TaskStatus) -> dict[str, Any]:
             "form_fields": task.letter.confirmation_form or list(operations.CARBON_CREDIT_CONFIRMATION_FORM),
             "form_inherited": bool(task.letter.confirmation_form),
         }
-    if context["may"]["assign"]:
+    if may["assign"]:
         context["officers"] = session.scalars(
             select(User).where(User.organization_id == organization.id, User.role == ROLE_OFFICER).order_by(User.id)
         ).all()
@@ -328,8 +341,8 @@ def task_page(task_id: int):
 
 
 def _refused(task_id: int, error: WorkflowError, form: dict | None = None):
-    """Show the task page again with the operation's Thai message; nothing was changed."""
-    log.info("user %s: action on task %s refused: %s", g.user.username, task_id, error.message_en)
+    """Show the task page again with the operation's Thai message; the operation changed nothing."""
+    log.info("user %s: action on task %s rejected: %s", g.user.username, task_id, error.message_en)
     flash(error.message_th, "error")
     return _render_task(task_id, error.http_status, form)
 
@@ -363,13 +376,17 @@ def _parse_date(name: str, label_th: str) -> date | None:
 
 
 def _parse_received_at() -> datetime | None:
-    day = _parse_date("received_on", "วันที่ลงรับ")
+    """Return the receipt stamp's moment from the form, or None (now) for today's date without a time."""
+    day = _parse_date("received_on", "วันที่ลงรับ") or _today()
     clock = request.form.get("received_time", "").strip()
-    if day is None and not clock:
-        return None
-    day = day or _today()
+    if not clock:
+        if day == _today():
+            return None
+        raise InvalidValue(
+            "missing_time", "กรุณาระบุเวลาลงรับตามตราลงรับ เช่น 09:30", f"received_on {day} was given without a time"
+        )
     try:
-        hour, minute = (int(part) for part in (clock or "00:00").replace(".", ":").split(":"))
+        hour, minute = (int(part) for part in clock.replace(".", ":").split(":"))
         return datetime(day.year, day.month, day.day, hour, minute, tzinfo=BANGKOK)
     except ValueError:
         raise InvalidValue(
@@ -592,7 +609,7 @@ def covering_file(letter_id: int, fmt: str):
 @bp.get("/letters/<int:letter_id>")
 @login_required
 def letter_page(letter_id: int):
-    """The recipients of a circular the user's office issued, or one issued by an office below it, with their status."""
+    """Show the recipients of a circular, with their status, to its issuing office and the offices above it."""
     letter = _get_letter(letter_id)
     if letter.issuer_org is None:
         raise NotFound("letter_not_issued", "หนังสือนี้ไม่ได้ออกจากระบบนี้", f"letter {letter_id} has no issuer office")
@@ -641,7 +658,7 @@ def rollup_page(letter_id: int):
 
 
 def _answer_rows(session, letter: OfficialLetter, today: date) -> list[dict[str, Any]]:
-    """One row per LAO the user may see: its area, its latest confirmation and its status."""
+    """Build one export row per LAO the user may see: its area, its latest confirmation and its status."""
     statuses = recipient_statuses(session, letter, today, viewer=g.user)
     province_names, district_names = _area_names(session, statuses)
     events = session.execute(
