@@ -74,8 +74,34 @@ def _request_paragraph(body_lines: list[Line]) -> list[Line] | None:
         paragraphs.append(current)
     if not paragraphs:
         return None
+    if len(paragraphs) == 1:
+        paragraphs = _split_at_short_lines(paragraphs[0])
     requesting = [p for p in paragraphs if REQUEST_RE.search(join_lines([ln.text for ln in p]))]
     return requesting[-1] if requesting else paragraphs[-1]
+
+
+# A line shorter than this share of the longest line ends a paragraph in text without blank
+# lines, because a justified paragraph fills every line but its last.
+SHORT_LINE_SHARE = 0.7
+
+
+# Lines longer than this were not wrapped, so each is a paragraph of its own.
+UNWRAPPED_LINE = 100
+
+
+def _split_at_short_lines(lines: list[Line]) -> list[list[Line]]:
+    longest = max(len(line.text) for line in lines)
+    if longest > UNWRAPPED_LINE:
+        return [[line] for line in lines]
+    paragraphs, current = [], []
+    for line in lines:
+        current.append(line)
+        if len(line.text) < SHORT_LINE_SHARE * longest:
+            paragraphs.append(current)
+            current = []
+    if current:
+        paragraphs.append(current)
+    return paragraphs
 
 
 def find_assignments(intro: str, actions: list[dict], addressee: str | None) -> list[dict]:

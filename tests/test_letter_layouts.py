@@ -333,3 +333,10 @@ def test_staff_note_and_decision_are_two_endorsements():
     assert decision["decisions"] == ["ทราบ", "มอบ", "ดำเนินการ"]
     assert decision["assigned_to"] == "กองคลัง"
     assert decision["name"] == "นายสมหมาย คำภู"
+
+
+def test_request_paragraph_is_the_last_asking_one(cover):
+    (action,) = cover[0]["actions"]
+    assert action["text"].startswith("อำเภอเมืองเชียงรายจึงขอให้")
+    assert cover[0]["assignments"][0]["due"] == "2026-01-22"
+    assert cover[0]["assignments"][0]["actor"] == "องค์การบริหารส่วนตำบล"
