@@ -2,6 +2,23 @@
 (function () {
   "use strict";
 
+  // Fill the bar with pages read out of the total; with no total yet, a <progress> without
+  // a value attribute shows the browser's own moving (indeterminate) bar.
+  function showProgress(job, pages, bar) {
+    if (job.pages_total) {
+      pages.textContent = "อ่านแล้ว " + job.pages_done + " จาก " + job.pages_total + " หน้า";
+      bar.max = job.pages_total;
+      bar.value = job.pages_done;
+    } else {
+      pages.textContent = job.pages_done ? "อ่านแล้ว " + job.pages_done + " หน้า" : "";
+      bar.removeAttribute("value");
+    }
+    var message = document.getElementById("job-message");
+    if (message && message.firstChild && job.status === "running") {
+      message.firstChild.textContent = "กำลังอ่านเอกสาร… ";
+    }
+  }
+
   function pollJob(panel) {
     var url = panel.dataset.pollUrl;
     var pages = document.getElementById("job-pages");
@@ -14,11 +31,7 @@
             window.location.reload();
             return;
           }
-          if (job.pages_total) {
-            pages.textContent = "อ่านแล้ว " + job.pages_done + " จาก " + job.pages_total + " หน้า";
-            bar.max = job.pages_total;
-            bar.value = job.pages_done;
-          }
+          showProgress(job, pages, bar);
           window.setTimeout(tick, 1000);
         })
         .catch(function () { window.setTimeout(tick, 3000); });
@@ -77,6 +90,14 @@
       });
     });
   });
+
+  // After a rejected correction the page comes back with that field's form open: bring it into view.
+  var rejected = document.querySelector("tr.field.rejected");
+  if (rejected) {
+    rejected.scrollIntoView({ block: "center" });
+    var input = rejected.querySelector("form input:not([type=hidden]), form select, form textarea");
+    if (input) { input.focus({ preventScroll: true }); }
+  }
 
   var panel = document.getElementById("job-panel");
   if (panel && (panel.dataset.status === "queued" || panel.dataset.status === "running")) {

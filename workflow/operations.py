@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -378,8 +378,107 @@ def get_document(session: Session, document_id: int) -> Document:
     return document
 
 
-def list_documents(session: Session, limit: int = 200) -> list[Document]:
-    return list(session.scalars(select(Document).order_by(Document.uploaded_at.desc(), Document.id.desc()).limit(limit)))
+# --- document visibility ----------------------------------------------------------------
+# The rule is written out in docs/decisions/0005-document-visibility.md.
+
+# Roles that may read a letter with a secrecy mark, in the organization that holds it.
+SECRET_READING_ROLES = frozenset({ROLE_CLERK, ROLE_SUPERVISOR})
+DOCUMENTS_PER_PAGE = 50
+# Secrecy marks from the strictest down; `unknown` stands for a file whose parse has not succeeded.
+SECRECY_ORDER = ("top_secret", "secret", "confidential")
+SECRECY_UNKNOWN = "unknown"
+
+
+def document_secrecy(document: Document) -> str | None:
+    """Return the strictest secrecy mark among the document's letters, `unknown`, or None.
+
+    `unknown` means the parse has not succeeded, so nobody can tell yet whether a letter
+    in the file is marked secret.
+    """
+    job = document.latest_job
+    if job is None or job.status != JOB_DONE:
+        return SECRECY_UNKNOWN
+    marks = [
+        letter_field.value
+        for letter in document.letters
+        for letter_field in letter.fields
+        if letter_field.name == "secrecy" and letter_field.value
+    ]
+    for mark in SECRECY_ORDER:
+        if mark in marks:
+            return mark
+    return marks[0] if marks else None
+
+
+
+def may_see_document(user: User, document: Document) -> bool:
+    """Return whether `user` may open the document, its parse result and its original file."""
+    if document.organization_id is None or document.organization_id != user.organization_id:
+        return False
+    if user.role in SECRET_READING_ROLES or document.uploaded_by_id == user.id:
+        return True
+    return document_secrecy(document) is None
+
+
+def require_document_access(user: User, document: Document) -> None:
+    """Raise PermissionDenied unless `user` may see `document`."""
+    if may_see_document(user, document):
+        return
+    log.info(
+        "user %s (org %s, role %s) denied document %d of org %s",
+        user.username, user.organization_id, user.role, document.id, document.organization_id,
+    )
+    raise PermissionDenied(
+        "document_access_denied",
+        "ไม่มีสิทธิ์เข้าถึงเอกสารนี้ เอกสารเปิดได้เฉพาะหน่วยงานที่รับหรืออัปโหลดเอกสาร "
+        "และหนังสือที่มีชั้นความลับเปิดได้เฉพาะเจ้าหน้าที่สารบรรณและหัวหน้างานของหน่วยงานนั้น",
+        f"user {user.username} (org {user.organization_id}, role {user.role}) may not see document "
+        f"{document.id} of org {document.organization_id}",
+    )
+
+
+def get_visible_document(session: Session, user: User, document_id: int) -> Document:
+    """Return the document if `user` may see it; raises NotFound or PermissionDenied."""
+    document = get_document(session, document_id)
+    require_document_access(user, document)
+    return document
+
+
+def _restricted_document_ids(session: Session, user: User) -> list[int]:
+    # Documents of the user's organization that this user may not see because of secrecy.
+    candidates = session.scalars(
+        select(Document).where(
+            Document.organization_id == user.organization_id,
+            (Document.uploaded_by_id != user.id) | Document.uploaded_by_id.is_(None),
+        )
+    )
+    return [document.id for document in candidates if document_secrecy(document) is not None]
+
+
+@dataclass
+class DocumentPage:
+    documents: list[Document]
+    page: int
+    pages: int
+    total: int
+
+
+def list_documents(session: Session, user: User, page: int = 1, per_page: int = DOCUMENTS_PER_PAGE) -> DocumentPage:
+    """Return one page of the documents `user` may see, newest first; page numbers start at 1.
+
+    A page number past the end returns the last page.
+    """
+    query = select(Document).where(Document.organization_id == user.organization_id)
+    if user.role not in SECRET_READING_ROLES:
+        hidden = _restricted_document_ids(session, user)
+        if hidden:
+            query = query.where(Document.id.not_in(hidden))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    ordered = query.order_by(Document.uploaded_at.desc(), Document.id.desc())
+    documents = list(session.scalars(ordered.offset((page - 1) * per_page).limit(per_page)))
+    return DocumentPage(documents, page, pages, total)
 
 
 def letter_result(letter: Letter) -> dict:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, g, request
 
 from workflow import operations
 from workflow.app import get_session
 from workflow.errors import NotFound
 from workflow.models import ParseJob
 from workflow.web.auth import login_required
-from workflow.web.documents import ingest_files
+from workflow.web.documents import ingest_files, requested_page
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -30,7 +30,12 @@ def job_status(job: ParseJob) -> dict:
 @bp.get("/documents")
 @login_required
 def list_documents():
+    """Return one page (`?page=N`, 50 a page) of the documents the signed-in user may see."""
+    listing = operations.list_documents(get_session(), g.user, requested_page())
     return {
+        "page": listing.page,
+        "pages": listing.pages,
+        "total": listing.total,
         "documents": [
             {
                 "document_id": document.id,
@@ -39,7 +44,7 @@ def list_documents():
                 "status": document.latest_job.status if document.latest_job else None,
                 "uploaded_at": document.uploaded_at.isoformat(),
             }
-            for document in operations.list_documents(get_session())
+            for document in listing.documents
         ]
     }
 
@@ -65,7 +70,7 @@ def upload_documents():
 @bp.get("/documents/<int:document_id>")
 @login_required
 def document_result(document_id: int):
-    return operations.document_result(operations.get_document(get_session(), document_id))
+    return operations.document_result(operations.get_visible_document(get_session(), g.user, document_id))
 
 
 @bp.get("/jobs/<job_id>")
@@ -74,4 +79,5 @@ def job(job_id: str):
     found = get_session().get(ParseJob, job_id)
     if found is None:
         raise NotFound("job_not_found", "ไม่พบงานอ่านเอกสารนี้", f"no parse job {job_id}")
+    operations.require_document_access(g.user, found.document)
     return job_status(found)

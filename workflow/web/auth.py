@@ -51,7 +51,9 @@ def login_required(view):
         if g.get("user") is None:
             if wants_json():
                 return {"error": {"code": "sign_in_required", "message": "กรุณาเข้าสู่ระบบก่อน"}}, 401
-            return redirect(url_for("auth.login", next=request.full_path))
+            # full_path ends in a bare "?" when there is no query string.
+            target = request.full_path if request.query_string else request.path
+            return redirect(url_for("auth.login", next=target))
         return view(*args, **kwargs)
 
     return wrapped
