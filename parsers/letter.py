@@ -548,6 +548,9 @@ def _parse_body(letter: dict, lines: list[Line], begin: int, end: int, request_e
     letter["actions"] = actions
     intro_end = letter["spans"]["actions.0"][0] if actions and actions[0]["number"] else body_end
     letter["assignments"] = find_assignments(text[body_start:intro_end], actions, letter["addressee"])
+    for n, assignment in enumerate(letter["assignments"]):
+        index = next(k for k, a in enumerate(actions) if a["number"] == assignment["from_action"])
+        letter["spans"][f"assignments.{n}"] = list(letter["spans"][f"actions.{index}"])
 
 
 def _parse_tail(letter: dict, lines: list[Line], begin: int, stamp_lines: set[int]) -> None:
