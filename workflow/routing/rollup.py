@@ -86,7 +86,8 @@ def recipient_statuses(
 
     With a `viewer`, only the LAOs at or below the viewer's office are returned.
     """
-    states = latest_state_subquery()
+    letter_ids = cascade_letter_ids(session, letter.id)
+    states = latest_state_subquery(letter_ids)
     rows = session.execute(
         select(
             Organization.id,
@@ -100,7 +101,7 @@ def recipient_statuses(
         )
         .join(RoutingTask, RoutingTask.recipient_org_id == Organization.id)
         .join(states, states.c.task_id == RoutingTask.id)
-        .where(RoutingTask.letter_id.in_(cascade_letter_ids(session, letter.id)), Organization.kind == ORG_LAO)
+        .where(RoutingTask.letter_id.in_(letter_ids), Organization.kind == ORG_LAO)
     ).all()
 
     by_lao: dict[int, RecipientStatus] = {}

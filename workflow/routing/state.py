@@ -24,6 +24,7 @@ from workflow.routing.models import (
     EVENT_RECEIVED,
     EVENT_REJECTED,
     EVENT_REPORTED,
+    RoutingTask,
     TaskEvent,
 )
 
@@ -119,14 +120,20 @@ def load_status(session: Session, task_id: int) -> TaskStatus:
     return derive_status(events)
 
 
-def latest_state_subquery():
-    """Return a subquery of (task_id, state): the kind of each task's latest state-changing event."""
-    latest = (
-        select(TaskEvent.task_id, func.max(TaskEvent.id).label("event_id"))
-        .where(TaskEvent.kind.in_(STATE_EVENTS))
-        .group_by(TaskEvent.task_id)
-        .subquery()
+def latest_state_subquery(letter_ids: list[int] | None = None):
+    """Return a subquery of (task_id, state): the kind of each task's latest state-changing event.
+
+    With `letter_ids`, only the tasks of those letters are aggregated, so a roll-up reads
+    the events of one cascade instead of every event in the database.
+    """
+    latest = select(TaskEvent.task_id, func.max(TaskEvent.id).label("event_id")).where(
+        TaskEvent.kind.in_(STATE_EVENTS)
     )
+    if letter_ids is not None:
+        latest = latest.join(RoutingTask, RoutingTask.id == TaskEvent.task_id).where(
+            RoutingTask.letter_id.in_(letter_ids)
+        )
+    latest = latest.group_by(TaskEvent.task_id).subquery()
     return (
         select(TaskEvent.task_id, TaskEvent.kind.label("state"))
         .join(latest, TaskEvent.id == latest.c.event_id)
