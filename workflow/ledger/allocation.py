@@ -1,7 +1,7 @@
 """Share a certification round among LAOs in proportion to their verified bins.
 
-The bins file is CSV in UTF-8 (a byte-order mark is allowed) with a header row and these
-columns, in any order; other columns are ignored:
+The bins file is CSV in UTF-8 (a byte-order mark is allowed) with a header row. It has these
+columns, in any order, and other columns are ignored:
 
     lao_code        the LAO's 7-digit DLA code, e.g. 5570901
     verified_bins   the number of wet-waste bins verified for the round, a whole number > 0

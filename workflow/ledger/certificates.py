@@ -1,8 +1,10 @@
 """Sale and retirement certificates as one-page Thai PDFs, with Buddhist-era dates, serial ranges and a QR code.
 
-The QR code holds a public verification URL: SARABAN_PUBLIC_URL (default
+The QR code contains a public verification URL: SARABAN_PUBLIC_URL (default
 http://127.0.0.1:5000) followed by `/ledger/verify/<transaction id>/<first 16 hex digits of
 the posted event's hash>`.
+
+NOTE: no page of the web app serves that URL yet, because the ledger has no screens.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.documents.fonts import register_fonts
-from workflow.documents.pdf_letter import draw_qr, draw_text
+from workflow.documents.pdf_letter import draw_qr, draw_text, measure
+from workflow.documents.thaitext import break_lines
 from workflow.ledger.errors import InvalidValue, NotFound
 from workflow.ledger.models import (
     REQUEST_BUNDLE_SALE,
@@ -102,9 +105,11 @@ def certificate_pdf(session: Session, transaction_id: int) -> bytes:
     draw_text(canvas, width / 2, height - 3.9 * CM, "กรมส่งเสริมการปกครองท้องถิ่น โครงการถังขยะเปียก ลดโลกร้อน",
               regular, 13, align="centre")
     y = height - 5.5 * CM
+    text_width = width - 5 * CM
     for line in certificate_lines(session, transaction):
-        draw_text(canvas, 3 * CM, y, line, regular, 13)
-        y -= 0.75 * CM
+        for part in break_lines(line, text_width, lambda text: measure(text, 13, regular)):
+            draw_text(canvas, 3 * CM, y, part, regular, 13)
+            y -= 0.75 * CM
     url = verification_url(session, transaction)
     draw_qr(canvas, width - 5.5 * CM, 3 * CM, 3 * CM, url)
     draw_text(canvas, width - 4 * CM, 2.4 * CM, "ตรวจสอบความถูกต้องได้ที่", regular, 9, align="centre")
