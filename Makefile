@@ -33,6 +33,9 @@ run: setup
 test: install-test
 	$(BIN)/python -m pytest -q -rs
 
+bench: install-test
+	$(BIN)/python bench/run.py
+
 samples: install-test
 	$(BIN)/python scripts/build_samples.py
 

@@ -1,0 +1,116 @@
+"""Run every benchmark, each in its own process, and record the figures.
+
+Usage: .venv/bin/python bench/run.py     (what `make bench` runs)
+Writes `bench/results.json` and the summary section of `docs/benchmarks.md`. Each figure
+comes from a script that measures it beside its baseline in the same process; a script
+runs in a child process so that its peak memory is its own.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+DOC = ROOT / "docs" / "benchmarks.md"
+START = "<!-- bench-summary:start -->"
+END = "<!-- bench-summary:end -->"
+SCANS = ROOT.parent / "shared" / "samples-real"
+
+# name, command, and the targets of the figures it prints: (key, "max" or "min", value).
+BENCHMARKS = [
+    ("parse", ["bench/parse_bench.py"], [("parse_vs_pypdf_ratio", "max", 1.5)]),
+    ("fanout", ["bench/fanout_bench.py"], [("fanout_lao_level_s_pg", "max", 1.0), ("rollup_p95_ms", "max", 200)]),
+]
+
+
+def _machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs ({model or platform.processor()}), Python {platform.python_version()}"
+
+
+def _run(command: list[str]) -> dict:
+    proc = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
+    start = proc.stdout.index("{")
+    return json.loads(proc.stdout[start:])
+
+
+def _verdict(value, kind: str, target: float) -> str:
+    if not isinstance(value, (int, float)):
+        return "not measured"
+    met = value <= target if kind == "max" else value >= target
+    return "met" if met else "NOT met"
+
+
+def _summary(results: dict, started: str) -> str:
+    lines = [
+        START,
+        "## Summary",
+        "",
+        f"Command: `make bench` (`.venv/bin/python bench/run.py`). Machine: {_machine()}. Run: {started} UTC.",
+        "",
+        "| figure | value | target | verdict | peak memory MB |",
+        "| --- | ---: | ---: | --- | ---: |",
+    ]
+    for name, _command, targets in BENCHMARKS:
+        figures = results.get(name, {})
+        if "error" in figures:
+            lines.append(f"| {name} | failed: {figures['error']} | | | |")
+            continue
+        targeted = {key: (kind, target) for key, kind, target in targets}
+        for key, value in figures.items():
+            if key == "peak_rss_mb" or not isinstance(value, (int, float)):
+                continue
+            kind, target = targeted.get(key, (None, None))
+            target_text = f"{'≤' if kind == 'max' else '≥'} {target}" if kind else ""
+            verdict = _verdict(value, kind, target) if kind else ""
+            lines.append(f"| `{key}` | {value} | {target_text} | {verdict} | {figures.get('peak_rss_mb', '')} |")
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def _write_doc(section: str) -> None:
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\nMeasured numbers, with the command and the machine behind each.\n"
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1]
+        text = before + section + after
+    else:
+        head, sep, tail = text.partition("\n\n")
+        text = head + sep + tail.rstrip("\n") + "\n\n" + section + "\n"
+    DOC.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    results = {}
+    for name, command, _targets in BENCHMARKS:
+        print(f"running {name} ...", file=sys.stderr)
+        results[name] = _run(command)
+    scans = sorted(str(p) for p in SCANS.glob("dla_*.pdf"))
+    if scans and (ROOT / "bench" / "ocr_bench.py").exists():
+        print("running ocr ...", file=sys.stderr)
+        proc = subprocess.run([sys.executable, "bench/ocr_bench.py", "--pages", "2", *scans], cwd=ROOT,
+                              capture_output=True, text=True, timeout=3600)
+        results["ocr"] = {"output": proc.stdout.strip().splitlines()[-3:], "exit": proc.returncode}
+    RESULTS.write_text(json.dumps({"run": started, "machine": _machine(), **results}, ensure_ascii=False, indent=1))
+    _write_doc(_summary(results, started))
+    print(json.dumps(results, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
