@@ -38,7 +38,9 @@ _MAX_SKEW_DEGREES = 3.0
 class CleanPage:
     """A cleaned bilevel page image and where it sits in the original image."""
 
-    image: Image.Image  # mode "L", black ink on white
+    # Mode "1", black ink on white: Tesseract reads a bilevel image as it is, without
+    # thresholding it again, and the pipe carries one bit a pixel.
+    image: Image.Image
     ink: np.ndarray  # boolean ink mask of `image`
     offset: tuple[int, int]  # left and top of the crop in the deskewed original
     skew_degrees: float
@@ -56,8 +58,7 @@ def clean_page(image: Image.Image, dpi: float = 300.0, drop_colour: bool = True)
     if abs(angle) >= 0.15:
         ink = rotate(ink, angle)
     left, top, ink = crop_margins(ink, pad=int(30 * scale))
-    pixels = np.where(ink, 0, 255).astype(np.uint8)
-    return CleanPage(image=Image.fromarray(pixels, mode="L"), ink=ink, offset=(left, top), skew_degrees=angle)
+    return CleanPage(image=Image.fromarray(~ink), ink=ink, offset=(left, top), skew_degrees=angle)
 
 
 def ink_mask(image: Image.Image, drop_colour: bool = True) -> np.ndarray:
