@@ -158,7 +158,7 @@ def _prepare(session: Session, user: User, key: str, kind: str, organization_id:
         raise NotFound("letter_not_found", "ไม่พบหนังสือที่อ้างถึง", f"official letter {letter_id} not found")
 
     def work() -> LedgerRequest:
-        moment = now or utcnow()
+        moment = as_utc(now) if now is not None else utcnow()
         head = lock_head(session)
         ledger_accounts.ensure_system_accounts(session, head)
         if check is not None:
@@ -215,7 +215,7 @@ def _post(session: Session, head, request: LedgerRequest, now: datetime, actor: 
 def _decide(session: Session, user: User, key: str, request_id: int, operation: str, now: datetime | None,
             step: Callable[[Any, LedgerRequest, datetime], None], extra: dict | None = None) -> LedgerRequest:
     def work() -> LedgerRequest:
-        moment = now or utcnow()
+        moment = as_utc(now) if now is not None else utcnow()
         head = lock_head(session)
         request = _load_request(session, request_id)
         step(head, request, moment)
@@ -294,7 +294,7 @@ def expire_requests(session: Session, now: datetime | None = None) -> int:
     """Void every pending or approved request past its expiry time; return how many. Safe to run repeatedly."""
     from workflow.routing.numbering import write_transaction
 
-    moment = now or utcnow()
+    moment = as_utc(now) if now is not None else utcnow()
     with write_transaction(session):
         head = lock_head(session)
         due = list(session.scalars(
@@ -377,7 +377,7 @@ def register_buyer(session: Session, user: User, *, idempotency_key: str, kind: 
               "contact_name": contact_name, "contact_email": contact_email}
 
     def work() -> Account:
-        moment = now or utcnow()
+        moment = as_utc(now) if now is not None else utcnow()
         head = lock_head(session)
         ledger_accounts.ensure_system_accounts(session, head)
         if ledger_accounts.buyer_by_tax_id(session, kind, tax_id) is not None:
