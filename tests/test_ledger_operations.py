@@ -342,3 +342,19 @@ def test_reversal_only_once(session, funded):
     reverse(session, funded, sale_tx.id)
     with pytest.raises(RequestStateError):
         reverse(session, funded, sale_tx.id)
+
+
+def test_dla_declines_approved_sale(session, funded):
+    request = operations.prepare_transfer(
+        session, funded.officers["5570901"], idempotency_key=key(), buyer_account=funded.bank, quantity=10,
+        receipt_number="รบ 16/2568", receipt_date=date(2025, 6, 3), letter_reference="ธนาคาร ที่ ESG 14/2568",
+    )
+    operations.approve(session, funded.executives["5570901"], request.id, idempotency_key=key())
+    with pytest.raises(PermissionDenied):
+        operations.reject(session, funded.executives["5570901"], request.id, "เปลี่ยนใจ", idempotency_key=key())
+    declined = operations.reject(session, funded.dla_head, request.id, "ผู้ซื้อยังไม่ได้ลงนามสัญญา",
+                                 idempotency_key=key())
+    assert declined.status == "rejected"
+    assert balance_of(session, "LAO-5570901") == 75
+    with pytest.raises(RequestStateError):
+        operations.confirm(session, funded.dla_head, request.id, idempotency_key=key())
