@@ -6,7 +6,8 @@ Usage: python bench/ocr_bench.py [--pages N] [--no-write] SCAN.pdf ...
 For every page it renders the page at 300 dpi, times `tesseract page.png - -l tha`
 (one OpenMP thread), then times the project's whole OCR path for that page (render,
 clean, Tesseract, layout, digit recognizer, checks). It prints seconds per page and
-the ratio, and writes the table into the OCR section of docs/benchmarks.md.
+the ratio, writes the table into the OCR section of docs/benchmarks.md, and prints
+the figures last as one JSON object.
 Times are CPU seconds of this process and its children, because other load on the
 machine disturbs them less than wall time. Wall time is printed beside them.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import resource
@@ -160,6 +162,15 @@ def main() -> None:
     print(section)
     if not args.no_write:
         write_doc(section)
+    # The figures last, as one JSON object, for bench/run.py to collect.
+    bare_total = sum(r["bare"].cpu for r in rows)
+    ours_total = sum(r["ours"].cpu for r in rows)
+    print(json.dumps({
+        "ocr_s_per_page": round(ours_total / len(rows), 3),
+        "ocr_slowest_s_per_page": round(max(r["ours"].cpu for r in rows), 3),
+        "ocr_vs_tesseract_ratio": round(ours_total / bare_total, 3),
+        "ocr_pages": len(rows),
+    }))
 
 
 if __name__ == "__main__":
