@@ -19,7 +19,13 @@ EXIT_FAILED = 1
 
 
 def demo_command() -> int:
-    """Upgrade the schema, then load the directory and the carbon-credit chain; print what was done."""
+    """Upgrade the schema, load the directory, the carbon-credit chain and the ledger demo; print what was done.
+
+    The ledger demo (a certification round allocated to Chiang Rai's LAOs, one sale, one
+    retirement) follows the chain because LAO accounts open on the approval of each LAO's
+    responsible officer.
+    """
+    from workflow.ledger.demo import load as load_ledger_demo
     from workflow.routing.demo import run_demo
 
     config = config_from_env()
@@ -28,6 +34,7 @@ def demo_command() -> int:
     session = database.session()
     try:
         summary = run_demo(session, Path(config["SARABAN_STORAGE"]))
+        ledger_summary = load_ledger_demo(session)
     except WorkflowError as exc:
         sys.stderr.write(f"{exc.message_th} / {exc.message_en} [{exc.code}]\n")
         return EXIT_FAILED
@@ -38,6 +45,7 @@ def demo_command() -> int:
     sys.stdout.write(f"ผู้ใช้ที่เพิ่มใหม่: {summary.users_created} คน\n")
     sys.stdout.write(f"อนุมัติการยืนยันผู้รับผิดชอบ: {summary.confirmations_approved} แห่ง\n")
     sys.stdout.write(f"{summary.covering_letters}\n")
+    sys.stdout.write(f"{ledger_summary}\n")
     return EXIT_OK
 
 
