@@ -86,7 +86,7 @@ def test_office_above_denied_district_document(client, session, stored_letter):
     assert DENIED_TH in page_text(response)
 
 
-def test_other_office_correction_denied_and_nothing_changes(app, client, stored_letter):
+def test_other_office_correction_denied(app, client, stored_letter):
     sign_in(client, username="malee")
     token = csrf_from(client.get("/documents").get_data(as_text=True))
     response = client.post(f"/fields/{field_id(stored_letter.document, 'subject')}/correct",
@@ -140,7 +140,7 @@ def test_officer_denied_after_clerk_adds_secret_mark(client, session, store, use
     assert client.get(f"/documents/{document.id}").status_code == 403
 
 
-def test_unparsed_upload_hidden_from_officer_but_not_uploader(app, client, session, store, users, district_officer):
+def test_unparsed_upload_hidden_from_officer(app, client, session, store, users, district_officer):
     ingested = operations.ingest_upload(session, store, "ด่วนที่สุด ลับ".encode("utf-8"), "รอ.txt", users["clerk"], 1024)
     sign_in(client, username="wichai")
     assert client.get(f"/documents/{ingested.document.id}").status_code == 403
@@ -215,7 +215,7 @@ def test_working_day_deadline_shown_as_working_days(client, session, store, user
     assert "นับจากวันรับ 7 วัน" not in page
 
 
-def test_rejected_date_shown_next_to_field_with_typed_text(app, client, stored_letter):
+def test_rejected_date_kept_beside_field(app, client, stored_letter):
     sign_in(client)
     document_page = f"/documents/{stored_letter.document_id}"
     token = csrf_from(client.get(document_page).get_data(as_text=True))
@@ -281,7 +281,7 @@ def test_action_text_corrected_through_form_inputs(client, session, store, users
                       "deadlines": [{"kind": "due", "date": "2025-04-11"}]}]
 
 
-def test_relative_deadline_without_days_rejected_with_typed_values(app, client, stored_letter):
+def test_relative_deadline_without_days_rejected(app, client, stored_letter):
     sign_in(client)
     token = csrf_from(client.get(f"/documents/{stored_letter.document_id}").get_data(as_text=True))
     response = client.post(f"/fields/{field_id(stored_letter.document, 'deadlines')}/correct", data={

@@ -63,7 +63,7 @@ DEADLINE_KINDS = {
     "window": "ช่วงวันที่ (ตั้งแต่…ถึง…)",
     "relative": "ภายในจำนวนวัน (นับจากวันที่กำหนด)",
 }
-# What a relative deadline counts from (`counted_from` of the contract).
+# Start points of a relative deadline (`counted_from` of the contract).
 COUNTED_FROM = {
     "receipt": "นับแต่วันที่ได้รับหนังสือ",
     "letter_date": "นับแต่วันที่ของหนังสือ",
@@ -210,8 +210,9 @@ def _invalid(name: str, reason_th: str, reason_en: str, code: str = "invalid_val
 def _read_date(name: str, raw: str, where: str = "") -> str:
     """Read a typed Thai date into an ISO date.
 
-    Raises InvalidValue that tells text that is not a date from a day that does not exist,
-    such as 31 กุมภาพันธ์; `where` names the place inside the field, such as a list item.
+    Raises InvalidValue with code `invalid_value` for text that is not a date, and with
+    `date_not_in_calendar` for a day that does not exist, such as 31 กุมภาพันธ์. `where`
+    names the place inside the field, such as a list item.
     """
     try:
         return parse_thai_date(raw).isoformat()
@@ -301,9 +302,10 @@ def _parse_datetime_input(name: str, text: str) -> str:
 def value_from_form(name: str, form: Mapping[str, str], current: Any = None) -> Any:
     """Turn the correction form's inputs for field `name` into a value of the contract's shape.
 
-    The form sends `value` for one-input fields, `value.<key>` for each key of an object
-    field, and for lists with item inputs (deadlines, actions) `item_count` with
-    `<index>.<key>` per item; `current` is the value shown, whose other item keys are kept.
+    The form sends `value` for one-input fields and `value.<key>` for each key of an object
+    field. For lists with item inputs (deadlines, actions) it sends `item_count` and
+    `<index>.<key>` for each item. `current` is the value shown, whose item keys without an
+    input are kept.
     An empty input clears the field (None, or [] for lists). Raises InvalidValue with
     a Thai message when the input cannot be read.
     """

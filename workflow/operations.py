@@ -381,10 +381,10 @@ def get_document(session: Session, document_id: int) -> Document:
 # --- document visibility ----------------------------------------------------------------
 # The rule is written out in docs/decisions/0005-document-visibility.md.
 
-# Roles that may read a letter with a secrecy mark, in the organization that holds it.
+# Roles that may read a letter with a secrecy mark, in the organization that owns it.
 SECRET_READING_ROLES = frozenset({ROLE_CLERK, ROLE_SUPERVISOR})
 DOCUMENTS_PER_PAGE = 50
-# Secrecy marks from the strictest down; `unknown` stands for a file whose parse has not succeeded.
+# Secrecy marks from the strictest down. `unknown` is the mark of a file whose parse has not succeeded.
 SECRECY_ORDER = ("top_secret", "secret", "confidential")
 SECRECY_UNKNOWN = "unknown"
 
@@ -392,8 +392,8 @@ SECRECY_UNKNOWN = "unknown"
 def document_secrecy(document: Document) -> str | None:
     """Return the strictest secrecy mark among the document's letters, `unknown`, or None.
 
-    `unknown` means the parse has not succeeded, so nobody can tell yet whether a letter
-    in the file is marked secret.
+    `unknown` means the parse has not succeeded, so the file may still contain a letter
+    with a secrecy mark.
     """
     job = document.latest_job
     if job is None or job.status != JOB_DONE:
@@ -446,6 +446,8 @@ def get_visible_document(session: Session, user: User, document_id: int) -> Docu
 
 def _restricted_document_ids(session: Session, user: User) -> list[int]:
     # Documents of the user's organization that this user may not see because of secrecy.
+    # NOTE: this loads every such document with its letters and fields, one query each, because
+    # the shown secrecy mark may come from a correction. A stored flag would scale better.
     candidates = session.scalars(
         select(Document).where(
             Document.organization_id == user.organization_id,
@@ -524,6 +526,23 @@ def get_letter_field(session: Session, field_id: int) -> LetterField:
     if letter_field is None:
         raise NotFound("field_not_found", "ไม่พบช่องข้อมูลนี้", f"no letter field {field_id}")
     return letter_field
+
+
+def requeue_interrupted_job(session: Session, job_id: str) -> bool:
+    """Set a job left running by a worker that died back to queued; return whether it was reset.
+
+    Only for a retry of the same job id, which rq runs once the first attempt is gone. A job
+    that finished, failed on its input or is still queued is left as it is.
+    """
+    with transaction(session):
+        job = session.get(ParseJob, job_id, with_for_update=True)
+        if job is None or job.status != JOB_RUNNING:
+            return False
+        log.warning("job %s: retried after its worker stopped mid-job; queued again", job_id)
+        job.status = JOB_QUEUED
+        job.pages_done = 0
+        job.started_at = None
+    return True
 
 
 def requeue_unfinished_jobs(session: Session) -> list[str]:
