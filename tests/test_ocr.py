@@ -199,3 +199,15 @@ def test_pdf_with_text_and_scanned_pages_is_mixed():
     assert "เรียน ผู้ว่าราชการจังหวัด ทุกจังหวัด" in result.pages[0]
     assert "สิ่งที่ส่งมาด้วย" in result.pages[1]
     assert seen == [(1, 2), (2, 2)]
+
+
+def test_red_speed_stamp_is_read_from_colour_ink():
+    page = letter_page(LETTER[1:]).convert("RGB")
+    bold = ImageFont.truetype(str(SARABUN.with_name("Sarabun-Bold.ttf")), 140)
+    draw = ImageDraw.Draw(page)
+    draw.text((150, 60), "ด่วนที่สุด", font=bold, fill=(210, 20, 20))
+    draw.text((1600, 900), "เลขรับ 4321", font=ImageFont.truetype(str(SARABUN), 70), fill=(30, 40, 200))
+    result = read_document(png_bytes(page))
+    lines = result.pages[0].splitlines()
+    assert lines[0] == "ด่วนที่สุด"
+    assert "4321" not in result.pages[0]

@@ -112,9 +112,10 @@ def ocr_page(page: PageImage, page_number: int, settings: OcrSettings) -> PageOc
     image = page.image
     size = image.size
     offset = (0, 0)
+    colour = None
     if settings.clean:
         cleaned = clean_page(image, dpi=page.dpi)
-        image, offset, ink = cleaned.image, cleaned.offset, cleaned.ink
+        image, offset, ink, colour = cleaned.image, cleaned.offset, cleaned.ink, cleaned.colour
     else:
         ink = ink_mask(image)
     try:
@@ -128,11 +129,7 @@ def ocr_page(page: PageImage, page_number: int, settings: OcrSettings) -> PageOc
         return PageOcr(text="", lines=[], image_size=size, warnings=[_failed_warning(page_number)],
                        seconds=time.monotonic() - started)
     lines = split_regions(raw_lines)
-    stamp_box = find_stamp(ink, page.dpi)
-    if stamp_box is not None:
-        speed = read_stamp(ink, stamp_box, settings.engine())
-        if speed:
-            lines = replace_stamp_lines(lines, stamp_box, speed)
+    lines = _read_speed_stamp(lines, ink, colour, page.dpi, settings)
     fields = FieldReader(
         ink,
         shipped_recognizer() if settings.fix_digits else None,
@@ -146,6 +143,24 @@ def ocr_page(page: PageImage, page_number: int, settings: OcrSettings) -> PageOc
     log.info("page %s read by OCR in %.2f s: %d lines, %d warnings", page_number, seconds, len(lines),
              len(fields.warnings))
     return PageOcr(text=page_text(lines), lines=lines, image_size=size, warnings=fields.warnings, seconds=seconds)
+
+
+def _read_speed_stamp(lines: list[TextLine], ink, colour, dpi: float, settings: OcrSettings) -> list[TextLine]:
+    """Return `lines` with the speed stamp read on its own, from black or from coloured ink.
+
+    A red stamp was dropped from the page with the other coloured ink, so it is
+    looked for in the coloured ink when the black ink has none.
+    """
+    for mask in (ink, colour):
+        if mask is None:
+            continue
+        box = find_stamp(mask, dpi)
+        if box is None:
+            continue
+        speed = read_stamp(mask, box, settings.engine())
+        if speed:
+            return replace_stamp_lines(lines, box, speed)
+    return lines
 
 
 def _shift_boxes(lines: list[TextLine], warnings: list[dict], offset: tuple[int, int]) -> None:

@@ -44,21 +44,43 @@ class CleanPage:
     ink: np.ndarray  # boolean ink mask of `image`
     offset: tuple[int, int]  # left and top of the crop in the deskewed original
     skew_degrees: float
+    # Coloured ink dropped from `image` (stamps, pen), aligned with `ink`; None for a
+    # grey or black-and-white page.
+    colour: np.ndarray | None = None
 
 
 def clean_page(image: Image.Image, dpi: float = 300.0, drop_colour: bool = True) -> CleanPage:
     """Return `image` binarized, without colour stamps, ruled lines or speckle, deskewed and cropped."""
     scale = dpi / 300.0
+    speckle = max(3, int(_SPECKLE_PIXELS * scale * scale))
     ink = ink_mask(image, drop_colour=drop_colour)
-    ink = remove_components(ink, min_pixels=max(3, int(_SPECKLE_PIXELS * scale * scale)),
+    ink = remove_components(ink, min_pixels=speckle,
                             max_height=int(_PICTURE_HEIGHT * scale),
                             fill_height=int(_STAMP_LETTER_HEIGHT * scale))
     ink = remove_lines(ink, vertical=int(_VERTICAL_RUN * scale), horizontal=int(_HORIZONTAL_RUN * scale))
+    colour = colour_mask(image) if drop_colour else None
+    if colour is not None:
+        colour = remove_components(colour, min_pixels=speckle, max_height=int(_PICTURE_HEIGHT * scale),
+                                   fill_height=int(_STAMP_LETTER_HEIGHT * scale))
     angle = estimate_skew(ink)
     if abs(angle) >= 0.15:
         ink = rotate(ink, angle)
-    left, top, ink = crop_margins(ink, pad=int(30 * scale))
-    return CleanPage(image=Image.fromarray(~ink), ink=ink, offset=(left, top), skew_degrees=angle)
+        colour = rotate(colour, angle) if colour is not None else None
+    # The crop keeps coloured ink too, so a red speed stamp above the text survives it.
+    left, top, right, bottom = crop_box(ink if colour is None else ink | colour, pad=int(30 * scale))
+    ink = ink[top:bottom, left:right]
+    colour = colour[top:bottom, left:right] if colour is not None else None
+    return CleanPage(image=Image.fromarray(~ink), ink=ink, offset=(left, top), skew_degrees=angle, colour=colour)
+
+
+def colour_mask(image: Image.Image) -> np.ndarray | None:
+    """Return where `image` has strongly coloured ink, or None when it is not a colour image."""
+    if image.mode != "RGB":
+        return None
+    rgb = np.asarray(image, dtype=np.int16)
+    chroma = rgb.max(axis=2) - rgb.min(axis=2)
+    # Pale tints (a coloured watermark) are background, not ink.
+    return (chroma > _CHROMA_LIMIT) & (rgb.min(axis=2) < 160)
 
 
 def ink_mask(image: Image.Image, drop_colour: bool = True) -> np.ndarray:
@@ -205,14 +227,14 @@ def rotate(ink: np.ndarray, angle: float) -> np.ndarray:
     return np.asarray(turned, dtype=bool)
 
 
-def crop_margins(ink: np.ndarray, pad: int) -> tuple[int, int, np.ndarray]:
-    """Return the left and top offsets and `ink` cropped to its ink plus `pad` pixels."""
+def crop_box(ink: np.ndarray, pad: int) -> tuple[int, int, int, int]:
+    """Return the left, top, right and bottom of `ink`'s ink plus `pad` pixels, within the image."""
     rows = np.flatnonzero(ink.any(axis=1))
     columns = np.flatnonzero(ink.any(axis=0))
     if rows.size == 0:
-        return 0, 0, ink
+        return 0, 0, ink.shape[1], ink.shape[0]
     top = max(0, rows[0] - pad)
     bottom = min(ink.shape[0], rows[-1] + pad + 1)
     left = max(0, columns[0] - pad)
     right = min(ink.shape[1], columns[-1] + pad + 1)
-    return int(left), int(top), ink[top:bottom, left:right]
+    return int(left), int(top), int(right), int(bottom)
