@@ -99,25 +99,6 @@ def test_progress_is_reported_per_image_page():
     assert seen == [(1, 2), (2, 2)]
 
 
-def test_missing_tesseract_gives_a_warning_for_images():
-    settings = OcrSettings(command="/nonexistent/bin/tesseract")
-    result = read_document(png_bytes(letter_page()), ocr_settings=settings)
-    codes = [w["code"] for w in result.warnings]
-    assert codes == ["ocr_unavailable"]
-    assert "OCR" in result.warnings[0]["message"]
-    assert result.pages == [""]
-
-
-def test_missing_tesseract_gives_a_warning_for_scanned_pdf():
-    from tests.pdfmaker import blank_pdf
-
-    settings = OcrSettings(command="/nonexistent/bin/tesseract")
-    result = read_document(blank_pdf(2), ocr_settings=settings)
-    codes = [w["code"] for w in result.warnings]
-    assert codes == ["ocr_unavailable", "page_without_text", "page_without_text"]
-    assert result.text_source == "pdf-text"
-
-
 def test_page_over_the_time_limit_gets_a_warning():
     settings = OcrSettings(page_timeout_seconds=0.01)
     result = read_document(png_bytes(letter_page()), ocr_settings=settings)
