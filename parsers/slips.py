@@ -72,14 +72,30 @@ def _lookalike_table() -> dict[int, int]:
 
 
 LOOKALIKE = _lookalike_table()
+THAI_WORD_RE = re.compile(r"[ก-๛]+")
 TONE_MARKS = "\u0e48\u0e49\u0e4a\u0e4b"
 TONE_MARK_RE = re.compile(f"[{TONE_MARKS}]")
 LOOKALIKE_TONELESS = {**LOOKALIKE, **{ord(mark): None for mark in TONE_MARKS}}
-_TERM_BY_SKELETON = {}
-for _term in DOMAIN_TERMS:
-    _TERM_BY_SKELETON.setdefault(_term.translate(LOOKALIKE_TONELESS), _term)
-TERM_SKELETON_RE = re.compile(
-    "|".join(re.escape(s) for s in sorted(_TERM_BY_SKELETON, key=len, reverse=True)))
+# Domain-vocabulary words at least this long join the look-alike search; shorter ones are
+# too often one letter away from another word.
+VOCABULARY_TERM_MIN = 6
+
+
+@functools.cache
+def _term_search() -> tuple[re.Pattern, dict[str, str]]:
+    """Return the skeleton pattern of all domain terms and the term of each skeleton."""
+    terms = list(DOMAIN_TERMS)
+    try:
+        from parsers import vocab
+        terms += sorted(w for w in vocab.domain_words()
+                        if len(w) >= VOCABULARY_TERM_MIN and THAI_WORD_RE.fullmatch(w))
+    except (ImportError, OSError, AttributeError) as exc:
+        logger.debug("domain vocabulary unavailable (%s); using the built-in terms", exc)
+    by_skeleton: dict[str, str] = {}
+    for term in terms:
+        by_skeleton.setdefault(term.translate(LOOKALIKE_TONELESS), term)
+    pattern = re.compile("|".join(re.escape(s) for s in sorted(by_skeleton, key=len, reverse=True)))
+    return pattern, by_skeleton
 
 # Keywords that open a line of a letter part. A line whose first word is one edit away from
 # one of them, and is not a word itself, is corrected.
@@ -223,8 +239,9 @@ def _domain_terms(text: str) -> list[tuple[int, int, str]]:
     skeleton = text.translate(LOOKALIKE_TONELESS)
     dropped = [m.start() - n for n, m in enumerate(TONE_MARK_RE.finditer(text))]
     out = []
-    for match in TERM_SKELETON_RE.finditer(skeleton):
-        term = _TERM_BY_SKELETON[match.group()]
+    pattern, by_skeleton = _term_search()
+    for match in pattern.finditer(skeleton):
+        term = by_skeleton[match.group()]
         start = match.start() + bisect.bisect_right(dropped, match.start())
         end = match.end() - 1 + bisect.bisect_right(dropped, match.end() - 1) + 1
         while end < len(text) and TONE_MARK_RE.match(text, end):
@@ -235,8 +252,34 @@ def _domain_terms(text: str) -> list[tuple[int, int, str]]:
         allowed = 2 if len(term) >= 6 else 1
         if edit_distance(written, term) > allowed or is_word(written):
             continue
-        out.append((start, end, term))
+        left, right, shortest = _narrow(written, term, by_skeleton.values())
+        out.append((start + left, end - right, shortest))
     return out
+
+
+def _narrow(written: str, term: str, terms) -> tuple[int, int, str]:
+    """Return how much to cut from each end of a correction, and the term that remains.
+
+    `โครงการถึงขยะเปียก` is reported as `ถึงขยะ` → `ถังขยะ`: the shortest listed term inside
+    the corrected text that still covers every changed letter.
+    """
+    prefix = 0
+    while prefix < min(len(written), len(term)) and written[prefix] == term[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < min(len(written), len(term)) - prefix and written[-1 - suffix] == term[-1 - suffix]:
+        suffix += 1
+    best = (0, len(term))
+    for candidate in terms:
+        if len(candidate) >= best[1] - best[0]:
+            continue
+        at = term.find(candidate)
+        while at != -1:
+            if at <= prefix and at + len(candidate) >= len(term) - suffix:
+                best = (at, at + len(candidate))
+                break
+            at = term.find(candidate, at + 1)
+    return best[0], len(term) - best[1], term[best[0]:best[1]]
 
 
 CLASS_WORDS = ("ด่วนที่สุด", "ด่วนมาก", "ลับที่สุด", "ลับมาก")
