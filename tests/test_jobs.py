@@ -207,3 +207,41 @@ def test_ingest_named_file_is_judged_by_content(app, tmp_path):
     named.write_bytes(sample_bytes("003_chum_phae_reminder_arabic.txt"))
     results = commands.ingest_paths([named], app=app)
     assert results[0]["status"] == "done"
+
+
+def test_requeue_interrupted_leaves_finished_job(session, store, users):
+    ingested = ingest_sample(session, store, users["clerk"])
+    operations.run_parse(session, store, ingested.job.id, MAX_BYTES)
+    assert operations.requeue_interrupted_job(session, ingested.job.id) is False
+    session.expire_all()
+    assert session.get(ParseJob, ingested.job.id).status == "done"
+
+
+@pytest.mark.redis
+def test_rq_retry_finishes_job_left_running(app, session, store, users, redis_url):
+    """A first attempt that died mid-job leaves it running; rq's retry must parse it anyway."""
+    from redis import Redis
+    from rq import Queue
+
+    queue_name = f"saraban-test-{uuid.uuid4().hex[:8]}"
+    app.config.update(REDIS_URL=redis_url, SARABAN_RQ_QUEUE=queue_name)
+    ingested = ingest_sample(session, store, users["clerk"])
+    jobs.enqueue_parse(app, ingested.job.id)
+    connection = Redis.from_url(redis_url)
+    try:
+        rq_job = Queue(queue_name, connection=connection).fetch_job(ingested.job.id)
+        assert rq_job.retries_left == jobs.JOB_RETRIES
+        # What the first attempt left behind when its worker was killed: the job marked
+        # running in the database, and rq about to run the job once more.
+        ingested.job.status = "running"
+        session.commit()
+        rq_job.retries_left = jobs.JOB_RETRIES - 1
+        rq_job.save()
+        assert jobs.run_worker(app, burst=True, in_process=True) is True
+        session.expire_all()
+        job = session.get(ParseJob, ingested.job.id)
+        assert job.status == "done"
+        assert session.scalar(select(func.count()).select_from(Letter).where(Letter.document_id == job.document_id)) == 1
+    finally:
+        Queue(queue_name, connection=connection).delete(delete_jobs=True)
+        connection.close()

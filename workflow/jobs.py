@@ -31,12 +31,22 @@ class JobIdFilter(logging.Filter):
         return True
 
 
+def _is_rq_retry() -> bool:
+    """Return whether this task runs as a retry of an rq job that raised or whose worker died."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    return job is not None and job.retries_left is not None and job.retries_left < JOB_RETRIES
+
+
 def _parse_document_task(job_id: str) -> None:
     from workflow import operations
     from workflow.app import get_store, new_session
 
     session = new_session()
     try:
+        if _is_rq_retry():
+            operations.requeue_interrupted_job(session, job_id)
         operations.run_parse(
             session, get_store(), job_id, max_bytes=current_app.config["SARABAN_MAX_UPLOAD_BYTES"]
         )
@@ -119,6 +129,12 @@ def rq_queue(app: Flask):
     return Queue(app.config["SARABAN_RQ_QUEUE"], connection=connection)
 
 
+# Retries of an rq job that raised, and the waits before each, growing so that a database
+# failover or a Redis restart has time to finish.
+JOB_RETRIES = 3
+JOB_RETRY_BACKOFF_S = (10, 60, 300)
+
+
 def enqueue(app: Flask, task_name: str, *args: Any, job_id: str) -> str:
     """Send a task to rq when REDIS_URL is set, else to this process's worker thread.
 
@@ -127,12 +143,17 @@ def enqueue(app: Flask, task_name: str, *args: Any, job_id: str) -> str:
     if task_name not in TASKS:
         raise KeyError(f"unknown task {task_name!r}")
     if app.config.get("REDIS_URL"):
+        from rq import Retry
+
         rq_queue(app).enqueue_call(
             "workflow.jobs.run_rq_task",
             args=(task_name, list(args)),
             job_id=job_id,
             timeout=app.config["SARABAN_JOB_TIMEOUT"],
             description=f"{task_name} {job_id}",
+            # A task that raises met a transient fault (a lost database or Redis connection):
+            # bad input is recorded on the job as a failure and does not raise.
+            retry=Retry(max=JOB_RETRIES, interval=list(JOB_RETRY_BACKOFF_S)),
         )
         log.info("job %s: %s sent to rq queue %s", job_id, task_name, app.config["SARABAN_RQ_QUEUE"])
     else:
