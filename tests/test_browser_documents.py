@@ -134,6 +134,7 @@ def test_deadline_corrected_without_json(open_tab, server_url, tmp_path):
     row.locator("input[name='new.text']").fill("ภายใน ๗ วันทำการ")
     row.locator("button[type=submit]").click()
     tab.wait_for_selector("text=บันทึกการแก้ไขช่อง")
+    assert tab.locator("tr.field[data-field=deadlines] .field-saved").is_visible()
     value = tab.locator("tr.field[data-field=deadlines] .value").inner_text()
     assert "ภายใน 7 วันทำการ นับแต่วันที่ได้รับหนังสือ" in value
 

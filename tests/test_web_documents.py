@@ -256,6 +256,8 @@ def test_deadline_corrected_through_form_inputs(client, session, stored_letter):
         "new.kind": "relative", "new.days": "7", "new.working_days": "yes", "new.text": "ภายใน ๗ วันทำการ",
     })
     assert response.status_code == 302
+    assert f"saved={deadlines_id}" in response.headers["Location"]
+    assert "บันทึกการแก้ไขแล้ว" in page_text(client.get(response.headers["Location"]))
     session.expire_all()
     value = next(f for f in stored_letter.fields if f.name == "deadlines").value
     assert value[0]["date"] == "2025-04-10"

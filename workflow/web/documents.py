@@ -106,6 +106,7 @@ def render_document(document, rejected_field_id: int | None = None, error: Workf
         segments_for=lambda letter: text_segments(letter.text, letter.spans),
         may_correct=_may_correct(document),
         rejected_field_id=rejected_field_id,
+        saved_field_id=request.args.get("saved", type=int),
         field_error=error,
         typed_values=request.form if error is not None else None,
     )
@@ -149,4 +150,5 @@ def correct(field_id: int):
         # Show the page again, not a redirect, so that the form keeps what was typed.
         return render_document(document, rejected_field_id=field_id, error=error)
     flash(f"บันทึกการแก้ไขช่อง “{letter_fields.spec_for(letter_field.name).label}” แล้ว", "success")
-    return redirect(url_for("documents.show", document_id=letter.document_id, _anchor=f"field-{field_id}"))
+    target = url_for("documents.show", document_id=letter.document_id, saved=field_id, _anchor=f"field-{field_id}")
+    return redirect(target)
