@@ -30,6 +30,8 @@ SALUTATION_WINDOW = 8
 URGENCY_LEAD_RE = re.compile(r"^(ด่วนที่สุด|ด่วนมาก|ด่วน)(?![ก-๛])\s*$")
 # How many lines below the courtesy line a name typed without brackets is looked for.
 TYPED_NAME_WINDOW = 5
+# A signature's name line opens with the bracketed name; `(ฉบับที่ ๒)` inside a subject does not.
+NAME_LINE_RE = re.compile(r"^\(\s*[ก-๛]")
 COPIES_RE = re.compile(r"^สำเนาส่ง\s*[:：]?\s*")
 # Without a subject or salutation line, how many lines from the top are read as the head.
 HEAD_MAX_LINES = 12
@@ -388,7 +390,7 @@ TEXT_OPENER_RE = re.compile(
 
 def _is_heading_keyword(text: str) -> bool:
     return bool(SALUTATION_RE.match(text) or REFERENCES_RE.match(text) or ENCLOSURES_RE.match(text)
-                or SUBJECT_RE.match(text) or TEXT_OPENER_RE.match(text) or PAREN_NAME_RE.search(text)
+                or SUBJECT_RE.match(text) or TEXT_OPENER_RE.match(text) or NAME_LINE_RE.match(text)
                 or SIGNED_ON_RE.match(text))
 
 
@@ -502,7 +504,7 @@ def _tail_guess(lines: list[Line], begin: int) -> int:
 
 
 def _ends_closing(text: str) -> bool:
-    return bool(COURTESY_RE.match(text) or PAREN_NAME_RE.search(text))
+    return bool(COURTESY_RE.match(text) or NAME_LINE_RE.match(text))
 
 
 def _parse_closing(letter: dict, lines: list[Line], index: int) -> None:

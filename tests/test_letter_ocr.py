@@ -130,3 +130,12 @@ def test_guessed_serial_digit_is_flagged(scan):
     flagged = [w for w in scan["warnings"] if w["code"] == "low_confidence"]
     assert [w["field"] for w in flagged] == ["doc_number"]
     assert not any(key.startswith("_") for key in scan)
+
+
+def test_subject_with_bracketed_edition_is_not_cut():
+    text = ("ที่ มท 0808.2/ว 1352\nกรมส่งเสริมการปกครองท้องถิ่น\nถนนราชสีมา กทม. 10300\n17 สิงหาคม 2549\n"
+            "เรื่อง ระเบียบกระทรวงมหาดไทยว่าด้วยการเงิน การคลัง และการพัสดุของสถานศึกษา\n"
+            "ขององค์กรปกครองส่วนท้องถิน (ฉบับที 2) พ.ศ. 2549\nเรียน ผู้ว่าราชการจังหวัด ทุกจังหวัด\n")
+    (letter,) = parse_letters(text)
+    assert letter["subject"] == ("ระเบียบกระทรวงมหาดไทยว่าด้วยการเงิน การคลัง และการพัสดุของสถานศึกษา"
+                                 "ขององค์กรปกครองส่วนท้องถิ่น (ฉบับที่ 2) พ.ศ. 2549")
