@@ -245,3 +245,28 @@ def test_rq_retry_finishes_job_left_running(app, session, store, users, redis_ur
     finally:
         Queue(queue_name, connection=connection).delete(delete_jobs=True)
         connection.close()
+
+
+@pytest.mark.redis
+def test_requeue_after_redis_lost_queue(app, session, store, users, redis_url):
+    """An upload whose rq job vanished with Redis is parsed after `saraban requeue`."""
+    from redis import Redis
+    from rq import Queue
+
+    from workflow import commands
+
+    queue_name = f"saraban-test-{uuid.uuid4().hex[:8]}"
+    app.config.update(REDIS_URL=redis_url, SARABAN_RQ_QUEUE=queue_name)
+    ingested = ingest_sample(session, store, users["clerk"])
+    jobs.enqueue_parse(app, ingested.job.id)
+    connection = Redis.from_url(redis_url)
+    try:
+        Queue(queue_name, connection=connection).delete(delete_jobs=True)
+        assert Queue(queue_name, connection=connection).count == 0
+        assert commands.requeue_jobs(app) == [ingested.job.id]
+        assert jobs.run_worker(app, burst=True, in_process=True) is True
+        session.expire_all()
+        assert session.get(ParseJob, ingested.job.id).status == "done"
+    finally:
+        Queue(queue_name, connection=connection).delete(delete_jobs=True)
+        connection.close()

@@ -112,6 +112,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_requeue(args: argparse.Namespace) -> int:
+    from workflow import commands
+
+    job_ids = commands.requeue_jobs()
+    sys.stdout.write(f"ส่งงานอ่านเอกสารเข้าคิวใหม่ {len(job_ids)} งาน\n")
+    return EXIT_OK
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from workflow import commands
 
@@ -164,6 +172,65 @@ def cmd_ledger_demo(args: argparse.Namespace) -> int:
     return demo_command()
 
 
+def cmd_ecms_import(args: argparse.Namespace) -> int:
+    from workflow.integration.commands import ecms_import_command
+
+    return ecms_import_command(args.file, args.json, args.user, args.notifier)
+
+
+def cmd_ecms_export(args: argparse.Namespace) -> int:
+    from workflow.integration.commands import ecms_export_command
+
+    return ecms_export_command(args.letter_id, args.output)
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from workflow.integration.commands import watch_command
+
+    return watch_command(args.folder, args.interval, args.once)
+
+
+def cmd_mail_fetch(args: argparse.Namespace) -> int:
+    from workflow.integration.commands import mail_fetch_command
+
+    return mail_fetch_command()
+
+
+def cmd_mail_send_notices(args: argparse.Namespace) -> int:
+    from workflow.integration.commands import mail_send_notices_command
+
+    return mail_send_notices_command()
+
+
+def add_integration_commands(sub) -> None:
+    """Register `ecms`, `watch` and `mail`: letters in from e-CMS, a scanner's folder and IMAP, notices out by SMTP."""
+    ecms = sub.add_parser("ecms", help="import or export letters as e-CMS GovernmentDocument messages").add_subparsers(
+        dest="ecms_command", required=True)
+    p = ecms.add_parser("import", help="store, parse and register the letter of an e-CMS message; exit 2 if unreadable")
+    p.add_argument("file", metavar="FILE.xml")
+    p.add_argument("--json", action="store_true", help="print the parse result as one JSON object")
+    p.add_argument("--user", metavar="USERNAME", help="register the letter in this clerk's office's receipt register")
+    p.add_argument("--notifier", metavar="FILE", help="write the answer (Receive or AcceptLetterNotifier) to FILE")
+    p.set_defaults(func=cmd_ecms_import)
+    p = ecms.add_parser("export", help="write a stored letter as an e-CMS message")
+    p.add_argument("letter_id", type=int, metavar="LETTER_ID", help="the id of the parsed letter")
+    p.add_argument("-o", "--output", metavar="FILE", help="the XML file to write (default: standard output)")
+    p.set_defaults(func=cmd_ecms_export)
+
+    p = sub.add_parser("watch", help="ingest each file dropped in a folder once its size is stable")
+    p.add_argument("folder", nargs="?", metavar="FOLDER", help="the folder to watch (default: SARABAN_WATCH_DIR)")
+    p.add_argument("--interval", type=float, default=5.0, metavar="SECONDS", help="seconds between scans (default 5)")
+    p.add_argument("--once", action="store_true", help="stop when no file is left waiting")
+    p.set_defaults(func=cmd_watch)
+
+    mail = sub.add_parser("mail", help="letters in from IMAP, notices out by SMTP").add_subparsers(
+        dest="mail_command", required=True)
+    mail.add_parser("fetch", help="ingest the letters attached to unseen messages (SARABAN_IMAP_*)").set_defaults(
+        func=cmd_mail_fetch)
+    mail.add_parser("send-notices", help="e-mail new reminders, escalations and assignments (SARABAN_SMTP_*)"
+                    ).set_defaults(func=cmd_mail_send_notices)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="saraban", description="Saraban: Thai official letters in, workflow out.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     sub.add_parser("worker", help="run an rq worker on REDIS_URL").set_defaults(func=cmd_worker)
+    sub.add_parser(
+        "requeue", help="queue again the parse jobs the database lists as unfinished (after a Redis restart)"
+    ).set_defaults(func=cmd_requeue)
 
     sub.add_parser(
         "demo", help="load the directory and the carbon-credit circular chain from DLA down to Mae Sai's LAOs"
@@ -221,12 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
     ledger.add_parser(
         "demo", help="run saraban demo, then add a certification round for Chiang Rai's LAOs, a sale and a retirement"
     ).set_defaults(func=cmd_ledger_demo)
+    add_integration_commands(sub)
     return parser
 
 
 # Commands that run the service log at INFO with the job id on every line; the others
 # print results on standard output and log only warnings.
-SERVICE_COMMANDS = {"serve", "worker", "setup", "ingest", "demo"}
+SERVICE_COMMANDS = {"serve", "worker", "setup", "ingest", "demo", "requeue"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -165,6 +165,25 @@ def serve(host: str = "127.0.0.1", port: int = 5000, app: Flask | None = None) -
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
+def requeue_jobs(app: Flask | None = None) -> list[str]:
+    """Queue again every parse job the database still lists as queued or running; return their ids.
+
+    For after a Redis restart that lost its queue: the uploads and their jobs are rows in
+    the database, so nothing is lost. A job that rq still holds is not parsed twice,
+    because a parse only starts from the queued state.
+    """
+    app = _app(app)
+    with app.app_context():
+        session = new_session()
+        try:
+            job_ids = operations.requeue_unfinished_jobs(session)
+        finally:
+            session.close()
+    for job_id in job_ids:
+        jobs.enqueue_parse(app, job_id)
+    return job_ids
+
+
 def run_worker(app: Flask | None = None, burst: bool = False) -> bool:
     """Run an rq worker with its scheduler on REDIS_URL; returns whether it ran any job (relevant with `burst`).
 
