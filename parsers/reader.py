@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import zlib
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -24,6 +25,12 @@ from parsers.ocr.images import ImageUnreadable, PdfRenderer, count_frames, image
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+# Limits checked after the PDF's page tree is read and before any page is extracted or OCR'd,
+# so that a hostile or broken file fails fast instead of filling memory.
+MAX_PDF_PAGES = 500
+# Sum over all pages of the decompressed size of their content streams.
+MAX_CONTENT_BYTES = 64 * 1024 * 1024
+_INFLATE_CHUNK = 1024 * 1024
 
 # Bytes a file starts with, for the kinds the reader can name.
 _PDF_MAGIC = b"%PDF-"
@@ -207,6 +214,7 @@ def _read_pdf(data: bytes, progress: ProgressCallback | None, settings: ocr.OcrS
 def _extract_pages(data: bytes, progress: ProgressCallback | None, settings: ocr.OcrSettings) -> ReadResult:
     reader = _open_pdf(data)
     total = len(reader.pages)
+    _check_pdf_limits(reader, total)
     pages: list[str] = []
     warnings: list[dict] = []
     scans = _ScanReader(data, settings)
@@ -224,6 +232,68 @@ def _extract_pages(data: bytes, progress: ProgressCallback | None, settings: ocr
     if not any(p.strip() for p in pages):
         log.info("PDF of %s pages has no text", total)
     return ReadResult(pages=pages, text_source=scans.text_source(total), warnings=scans.file_warnings + warnings)
+
+
+def _check_pdf_limits(reader: pypdf.PdfReader, total: int) -> None:
+    """Raise InputError for a PDF over MAX_PDF_PAGES or MAX_CONTENT_BYTES of page content."""
+    if total > MAX_PDF_PAGES:
+        raise InputError(
+            "too_many_pages",
+            f"ไฟล์ PDF นี้มี {total} หน้า เกิน {MAX_PDF_PAGES} หน้าที่ระบบอ่านได้ในไฟล์เดียว กรุณาแยกเป็นหลายไฟล์",
+            f"the PDF has {total} pages, over the limit of {MAX_PDF_PAGES}",
+        )
+    content_bytes = 0
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            streams = _content_streams(page)
+        except Exception as exc:  # noqa: BLE001 - a damaged page is reported when it is extracted
+            log.info("page %s: content streams unreadable: %s: %s", number, type(exc).__name__, exc)
+            continue
+        for stream in streams:
+            content_bytes += _inflated_size(stream, MAX_CONTENT_BYTES - content_bytes)
+            if content_bytes > MAX_CONTENT_BYTES:
+                raise InputError(
+                    "content_too_large",
+                    f"เนื้อหาของไฟล์ PDF นี้เมื่อคลายการบีบอัดแล้วใหญ่เกิน {MAX_CONTENT_BYTES // 1048576} MB "
+                    "ระบบจึงไม่อ่าน กรุณาขอไฟล์ใหม่จากผู้ส่ง",
+                    f"page {number}: decompressed page content over the limit of {MAX_CONTENT_BYTES} bytes",
+                )
+
+
+def _content_streams(page: pypdf.PageObject) -> list:
+    contents = page.get("/Contents")
+    if contents is None:
+        return []
+    contents = contents.get_object()
+    if isinstance(contents, pypdf.generic.ArrayObject):
+        return [item.get_object() for item in contents]
+    return [contents]
+
+
+def _inflated_size(stream, limit: int) -> int:
+    """Return the decoded size of a content stream, or a number over `limit` once it passes it.
+
+    Only plain and FlateDecode streams are measured here, in chunks, so a zip bomb is never
+    held in memory. NOTE: other filters are counted by their encoded size and left to
+    pypdf's own per-stream limits (75 MB by default in pypdf 7).
+    """
+    raw = getattr(stream, "_data", b"")
+    filters = stream.get("/Filter")
+    if isinstance(filters, pypdf.generic.ArrayObject) and len(filters) == 1:
+        filters = filters[0]
+    if filters != "/FlateDecode":
+        return len(raw)
+    inflater = zlib.decompressobj()
+    size = 0
+    pending = raw
+    try:
+        while pending and size <= limit:
+            size += len(inflater.decompress(pending, _INFLATE_CHUNK))
+            pending = inflater.unconsumed_tail
+    except zlib.error:
+        # A damaged stream is reported when the page is extracted.
+        return size
+    return size
 
 
 def _page_text(page: pypdf.PageObject, number: int) -> tuple[str, list[dict]]:
