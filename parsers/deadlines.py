@@ -11,7 +11,7 @@
 | `ภายใน N วัน(ทำการ) นับแต่…` | relative | none: counted from each recipient's receipt or the named event |
 
 A date written without a year takes the year that puts it nearest the letter's date. `date`
-is the day the table gives; when a due date falls on a weekend or a Thai public holiday,
+is the day the table gives. When a due date falls on a weekend or a Thai public holiday,
 `effective` is the next working day and `holiday_shift` is true. `rule` names the row used.
 `โดยด่วน`, `โดยเร็ว` and `ทันที` carry no date; `find_asap` reports them apart, because a
 deadline's kind is one of due, start, window and relative.

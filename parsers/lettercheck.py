@@ -52,7 +52,7 @@ def check_letter(letter: dict, corrections: list[dict]) -> list[dict]:
                            f"ตราลงรับลงวันที่ {thai_date(received[0])} ก่อนวันที่ของหนังสือ "
                            f"({thai_date(date)})", received_field))
     if received:
-        # The last stamp is the office that holds the letter now, so its receipt date counts.
+        # The last stamp is the office that has the letter now, so its receipt date counts.
         for n, item in dues:
             if item["date"] < received[-1]:
                 out.append(warning("deadline_passed_on_receipt",

@@ -194,7 +194,7 @@ NUMBER_LABELS = RECEIPT_LABELS | {"เลขที่"}
 
 
 def _inline_stamp(line: Line) -> bool:
-    """Tell whether a line holds a whole stamp: `… รับที่ ๑๒ วันที่ ๕ พ.ค. ๖๘ เวลา …`."""
+    """Tell whether a line contains a whole stamp: `… รับที่ ๑๒ วันที่ ๕ พ.ค. ๖๘ เวลา …`."""
     labels = {m.group("label") for m in STAMP_LABEL_RE.finditer(line.text)}
     return len(labels) >= 2 and bool(labels & RECEIPT_LABELS)
 
@@ -316,6 +316,7 @@ def parse_citation(text: str) -> tuple[dict, dict]:
     if issuer and issuer.group("issuer").strip():
         citation["issuer"] = join_lines(issuer.group("issuer").splitlines())
         spans["issuer"] = (issuer.start("issuer"), issuer.end("issuer"))
+
     dated = CITATION_DATE_RE.search(text)
     search_from = 0
     if dated:
@@ -328,6 +329,7 @@ def parse_citation(text: str) -> tuple[dict, dict]:
             citation["date"] = found.isoformat()
             spans["date"] = (match.start(), match.end())
             break
+
     quantity = QUANTITY_RE.search(text)
     if quantity:
         spans["quantity"] = (quantity.start(), quantity.end())
@@ -341,7 +343,7 @@ def parse_citation(text: str) -> tuple[dict, dict]:
 def parse_person(lines: list[Line], index: int, stop=None) -> tuple[dict, dict, int]:
     """Read a name in brackets at `lines[index]` and the position lines below it.
 
-    `stop(text)` tells whether a line ends the position (an endorsement's decision line).
+    `stop(text)` returns True for a line that ends the position (an endorsement's decision line).
     Returns the person {"name", "position", "capacity", "on_behalf_of"}, spans, and the index
     of the last line used. A date after the position is left out of it.
     """
