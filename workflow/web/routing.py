@@ -141,7 +141,12 @@ def inbox():
 
 
 def _recipient_summary(session, letter: OfficialLetter, today: date) -> dict[str, int]:
-    """Count a letter's recipient tasks: all of them, those reported or closed, and those overdue."""
+    """Count a letter's recipient tasks: all of them, those reported or closed, and those overdue.
+
+    NOTE: this folds each task's events one task at a time, which suits a province's or a
+    district's few dozen recipients. A circular sent straight to thousands of LAOs needs
+    one query over `latest_state_subquery` instead.
+    """
     counts = {"recipients": 0, "answered": 0, "overdue": 0}
     for task in session.scalars(select(RoutingTask).where(RoutingTask.letter_id == letter.id)):
         status = load_status(session, task.id)
