@@ -102,7 +102,10 @@ def _log_progress() -> None:
 
 
 def watch_command(folder: str | None, interval: float, once: bool) -> int:
-    """Watch a folder (default `SARABAN_WATCH_DIR`) and ingest each file once its size is stable."""
+    """Watch a folder (default `SARABAN_WATCH_DIR`) and ingest each file once its size is stable.
+
+    `SARABAN_WATCH_USER` names the clerk whose office receives the documents.
+    """
     import os
 
     _log_progress()
@@ -112,7 +115,7 @@ def watch_command(folder: str | None, interval: float, once: bool) -> int:
     if not folder:
         sys.stderr.write("ไม่ได้ระบุโฟลเดอร์ที่จะเฝ้าดู / no folder given and SARABAN_WATCH_DIR is not set\n")
         return EXIT_ERROR
-    watcher = WatchFolder(create_app(), folder)
+    watcher = WatchFolder(create_app(), folder, os.environ.get("SARABAN_WATCH_USER"))
     log.info("watching %s every %.1f s", folder, interval)
     while True:
         for outcome in watcher.scan():
