@@ -5,6 +5,7 @@ An endorsement is a staff note or a choice of printed decision words (`ทรา
 box survives in text only as a tick character; without one, every printed word is listed and
 the endorsement is marked uncertain.
 """
+import datetime
 import re
 
 from parsers import slips
@@ -12,7 +13,7 @@ from parsers.parts import (
     CLOSING_RE, COURTESY_RE, PAREN_NAME_RE, Line, join_items, parse_person,
 )
 from parsers.slips import Corrector, correct_decision_words
-from parsers.thaidate import find_dates
+from parsers.thaidate import DATE_NO_YEAR_RE, date_without_year, find_dates
 
 TICKED = "☑✓✔☒■▣"
 BOXES = "☐□▢"
@@ -72,19 +73,23 @@ def _starts_block(line: Line) -> bool:
                                 or any(c in line.text for c in TICKED + BOXES))
 
 
-def find_endorsements(text: str, lines: list[Line], begin: int, stamp_lines: set[int]) -> list[dict]:
-    """Return the endorsements found from `lines[begin]` on, each with `_spans`."""
+def find_endorsements(text: str, lines: list[Line], begin: int, stamp_lines: set[int],
+                      reference: datetime.date | None = None) -> list[dict]:
+    """Return the endorsements found from `lines[begin]` on, each with `_spans`.
+
+    `reference` (the receipt or letter date) gives the year of a date written without one."""
     found, i = [], begin
     while i < len(lines):
         if i in stamp_lines or not _starts_block(lines[i]):
             i += 1
             continue
-        item, i = _read_block(text, lines, i, stamp_lines)
+        item, i = _read_block(text, lines, i, stamp_lines, reference)
         found.append(item)
     return found
 
 
-def _read_block(text: str, lines: list[Line], first: int, stamp_lines: set[int]) -> tuple[dict, int]:
+def _read_block(text: str, lines: list[Line], first: int, stamp_lines: set[int],
+                reference: datetime.date | None) -> tuple[dict, int]:
     decision_lines, person, person_spans, last = [], None, {}, first
     i = first
     while i < len(lines):
@@ -129,12 +134,19 @@ def _read_block(text: str, lines: list[Line], first: int, stamp_lines: set[int])
     for start, end, date in find_dates(text[block[0]:block[1]]):
         item["date"] = date.isoformat()
         spans["date"] = (block[0] + start, block[0] + end)
+    if item["date"] is None:
+        for match in DATE_NO_YEAR_RE.finditer(text, block[0], block[1]):
+            date = date_without_year(match, reference)
+            if date:
+                item["date"] = date.isoformat()
+                spans["date"] = (match.start(), match.end())
     item["_spans"] = spans
     return item, max(i, last + 1)
 
 
 def find_dates_in(text: str) -> bool:
-    return any(True for _ in find_dates(text))
+    """Tell whether `text` contains a date, with or without its year (`๒๒ ก.ค.`)."""
+    return bool(DATE_NO_YEAR_RE.search(text))
 
 
 def _decisions(decision_lines: list[str]) -> tuple[list[str], bool, str | None]:

@@ -583,7 +583,10 @@ def _parse_tail(letter: dict, lines: list[Line], begin: int, stamp_lines: set[in
         letter["copies"] = join_lines([lines[copies].text[match.end():]] + _texts(lines, copies + 1, last)) or None
         _span(spans, "copies", (lines[copies].start + match.end(), lines[last].end))
         contact_end = max(contact_end, last)
-    endorsements = find_endorsements(letter["text"], lines, max(contact_end, signatory_end) + 1, stamp_lines)
+    received = sorted(s["date"] for s in letter["receipt_stamps"] if s["date"])
+    reference = received[-1] if received else letter["date"]
+    endorsements = find_endorsements(letter["text"], lines, max(contact_end, signatory_end) + 1, stamp_lines,
+                                     datetime.date.fromisoformat(reference) if reference else None)
     for n, item in enumerate(endorsements):
         for key, value in item.pop("_spans").items():
             _span(spans, f"endorsements.{n}" + (f".{key}" if key else ""), value)

@@ -37,7 +37,7 @@ ORG_START_RE = re.compile(
     r"กรุงเทพมหานคร|จังหวัด|อำเภอ)")
 ADDRESS_START_RE = re.compile(
     rf"^(?:ถนน|ถ\s?\.|ซอย|ซ\s?\.|หมู่ที่|หมู่|ม\s?\.\s?{DIGIT}|ตำบล|ต\s?\.|แขวง|เขต|อำเภอ|อ\s?\.|"
-    rf"เลขที่\s*{DIGIT}|{DIGIT}+\s*(?:/\s*{DIGIT}+)?\s*(?:หมู่|ถนน|ม\.))")
+    rf"เลขที่\s*{DIGIT}|{DIGIT}+\s*(?:/\s*{DIGIT}+)?\s*(?:หมู่|ถนน|ม\.(?!\s?[ก-ฮ]\s?\.)))")
 POSTCODE_END_RE = re.compile(rf"(?<!{DIGIT}){DIGIT}{{5}}\s*$")
 STAMP_FIELD_RE = re.compile(
     r"^(?P<label>เลขรับ|เลขทะเบียนรับ|ทะเบียนรับ|รับที่|เลขที่|วันที่|เวลา)\s*(?:ที่)?\s*[.:…_\s]*(?P<value>.*)$")

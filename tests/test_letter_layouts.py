@@ -340,3 +340,8 @@ def test_request_paragraph_is_the_last_asking_one(cover):
     assert action["text"].startswith("อำเภอเมืองเชียงรายจึงขอให้")
     assert cover[0]["assignments"][0]["due"] == "2026-01-22"
     assert cover[0]["assignments"][0]["actor"] == "องค์การบริหารส่วนตำบล"
+
+
+def test_endorsement_date_without_year_takes_receipt_year():
+    letters = parse_letters(DISTRICT_COVER.replace("๒๑ ม.ค. ๖๙\n", "๒๑ ม.ค.\n"))
+    assert letters[0]["endorsements"][0]["date"] == "2026-01-21"
