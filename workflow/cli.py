@@ -231,6 +231,30 @@ def add_integration_commands(sub) -> None:
                     ).set_defaults(func=cmd_mail_send_notices)
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from workflow.backup import backup_command
+
+    return backup_command(args.dest, args.database_format)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from workflow.backup import restore_command
+
+    return restore_command(args.source)
+
+
+def add_backup_commands(sub) -> None:
+    """Register `backup` and `restore` of the database and the stored originals."""
+    p = sub.add_parser("backup", help="copy the database and the stored originals, with SHA-256 sums, to DEST")
+    p.add_argument("dest", metavar="DEST", help="a new or empty folder, or an archive name ending .tar.gz or .tar")
+    p.add_argument("--database-format", choices=("auto", "json"), default="auto",
+                   help="auto: SQLite's backup API or pg_dump; json: a portable table-by-table dump")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="restore a backup into an empty database and an empty storage folder")
+    p.add_argument("source", metavar="SRC", help="the backup folder or archive")
+    p.set_defaults(func=cmd_restore)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="saraban", description="Saraban: Thai official letters in, workflow out.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -292,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="run saraban demo, then add a certification round for Chiang Rai's LAOs, a sale and a retirement"
     ).set_defaults(func=cmd_ledger_demo)
     add_integration_commands(sub)
+    add_backup_commands(sub)
     return parser
 
 
