@@ -519,7 +519,7 @@ def write_notifier(
     accept_id: str | None = None,
     reason: str | None = None,
 ) -> bytes:
-    """Return a notifier answering one letter: delivered, accepted under `accept_id`, rejected or invalid.
+    """Return the notifier of one letter: delivered, accepted under `accept_id`, rejected or invalid.
 
     `reason` (a rejection's reason) is an extension of this service: the published
     clients send none, so a receiver may ignore it.

@@ -1,4 +1,4 @@
-"""Import e-CMS messages as documents and receipts, export stored letters as messages, answer with notifiers.
+"""Import e-CMS messages as documents and receipts, export stored letters as messages, build notifiers.
 
 These are operations in the sense of `workflow.operations`: the command line and jobs call
 them with a session and the original store.
@@ -31,7 +31,7 @@ SUFFIX_MIMES = {suffix: mime for mime, suffix in MIME_SUFFIXES.items()}
 
 @dataclass
 class ImportResult:
-    """What an import stored: the parse result of the contract, its first letter, and the receipt if one was registered."""
+    """The outcome of an import: the parse result of the contract, its first letter, and the receipt number if one was registered."""
 
     result: dict
     letter: dict
@@ -72,8 +72,8 @@ def import_message(
     The file goes through `operations.ingest_upload`, so the same bytes stored twice are one
     document. The parse result's first letter carries the message's own fields, which
     overrule the parser. With `user`, the letter is registered in that office's receipt
-    register (channel `ecms`) and the returned notifier is an AcceptLetterNotifier with the
-    receipt number; without, it is a ReceiveLetterNotifier. Raises EcmsError, before
+    register (channel `ecms`), so the returned notifier is an AcceptLetterNotifier with the
+    receipt number. Without `user` it is a ReceiveLetterNotifier. Raises EcmsError, before
     anything is stored, for a message that cannot be read.
     """
     message = ecms.read_message(data, max_bytes)
@@ -141,6 +141,7 @@ def message_for_letter(letter: Letter, store: OriginalStore, codes: CodeTable) -
     """Build the message of a stored letter from its shown (corrected) fields and its original file."""
     fields = operations.letter_result(letter)
     stored = fields.get("ecms") or {}
+
     signatory = fields.get("signatory") or {}
     sender = ecms.Party.from_dict(stored.get("sender"))
     given, family = _split_name(signatory.get("name"))
@@ -148,6 +149,7 @@ def message_for_letter(letter: Letter, store: OriginalStore, codes: CodeTable) -
     sender.job_title = signatory.get("position") or sender.job_title
     receiver = ecms.Party.from_dict(stored.get("receiver"))
     receiver.job_title = fields.get("addressee") or receiver.job_title
+
     document = letter.document
     mime = stored.get("main_letter_mime") or SUFFIX_MIMES.get(
         "." + document.filename.rsplit(".", 1)[-1].lower(), ecms.PDF_MIME
@@ -157,6 +159,7 @@ def message_for_letter(letter: Letter, store: OriginalStore, codes: CodeTable) -
                         item.get("filename") or "")
         for item in stored.get("attachments") or []
     ]
+
     return ecms.GovernmentDocument(
         id=(fields.get("doc_number") or {}).get("text") or stored.get("id") or "",
         correspondence_date=_iso_date(fields.get("date")),

@@ -7,7 +7,7 @@ been handled. Other attachments are skipped with a log line.
 Mail out: `send_pending_notices` sends the reminders and escalations of the routing jobs to
 the addresses of the office they are for, and each assignment to the assigned officer. The
 ids already sent are kept in a small JSON state file, so each notice goes out once.
-Addresses come from a JSON file (`SARABAN_MAIL_ADDRESSES`), because the directory holds none.
+Addresses come from a JSON file (`SARABAN_MAIL_ADDRESSES`), because the directory contains none.
 
 Nothing connects anywhere unless its host is set: there is no default server.
 """
@@ -108,7 +108,7 @@ class MailSettings:
 
 
 def load_addresses(path: str | os.PathLike) -> dict:
-    """Read `{"organizations": {code: [address]}, "users": {username: address}}`; raises MailConfigError."""
+    """Read `{"organizations": {code: [address]}, "users": {username: address}}`. Raises MailConfigError."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
