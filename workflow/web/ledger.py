@@ -1,0 +1,423 @@
+"""Screens of the carbon-credit ledger: the LAO's account, DLA's desk, reconciliation and the public pages.
+
+Each POST view parses the form, calls one ledger operation with the idempotency key that was
+generated when the form was rendered, and redirects. A second submit of the same form
+replays the first call's result, so it posts nothing more. An operation that rejects the call
+raises a `WorkflowError` and rolls back. The view then shows the page again with the Thai
+message and the error's HTTP status.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+
+from workflow.app import get_session
+from workflow.errors import InvalidValue, NotFound, PermissionDenied, WorkflowError
+from workflow.ledger import operations, queries, reconcile, reports
+from workflow.ledger.accounts import DLA_CODE
+from workflow.ledger.allocation import largest_remainder, read_bins_csv
+from workflow.ledger.certificates import certificate_pdf
+from workflow.ledger.models import ACCOUNT_RETIREMENT
+from workflow.ledger.operations import STATUS_NAMES_TH
+from workflow.ledger.reports import BUCKET_NAMES_TH, KIND_NAMES_TH
+from workflow.models import ROLE_OFFICER, ROLE_SUPERVISOR
+from workflow.routing.calendar import today_in_thailand
+from workflow.thaidate import format_be_date, parse_thai_date
+from workflow.web.auth import login_required
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("ledger", __name__, url_prefix="/ledger")
+
+KEY_FIELD = "idempotency_key"
+MAX_CSV_BYTES = 20 * 1024 * 1024
+AREA_LEVELS = {"province": "จังหวัด", "district": "อำเภอ", "lao": "อปท."}
+
+
+def new_idempotency_key() -> str:
+    """Return a fresh idempotency key for one rendering of a form."""
+    return "web-" + secrets.token_urlsafe(18)
+
+
+# --- form parsing ------------------------------------------------------------------------
+
+
+def _key() -> str:
+    return request.form.get(KEY_FIELD, "")
+
+
+def _whole(name: str, label_th: str, required: bool = True) -> int | None:
+    raw = request.form.get(name, "").strip().replace(",", "")
+    if not raw and not required:
+        return None
+    if not raw.isdigit():
+        raise InvalidValue("invalid_number", f"{label_th} “{raw}” ต้องเป็นจำนวนเต็มบวก",
+                           f"{name} {raw!r} is not a whole number")
+    return int(raw)
+
+
+def _baht(name: str) -> float | None:
+    raw = request.form.get(name, "").strip().replace(",", "")
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise InvalidValue("invalid_price", f"ราคาต่อตัน “{raw}” ต้องเป็นตัวเลข เช่น 260 หรือ 260.50",
+                           f"{name} {raw!r} is not a number") from None
+
+
+def _thai_date(name: str, label_th: str) -> date:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        raise InvalidValue("missing_date", f"ต้องระบุ{label_th}", f"{name} is missing")
+    try:
+        return parse_thai_date(raw)
+    except ValueError:
+        raise InvalidValue("invalid_date", f"อ่าน{label_th} “{raw}” ไม่ได้ กรุณาพิมพ์ เช่น 1 กันยายน 2568 หรือ 1/9/2568",
+                           f"cannot read {name} {raw!r}") from None
+
+
+def _uploaded_text(name: str, label_th: str) -> str:
+    upload = request.files.get(name)
+    if upload is None or not upload.filename:
+        raise InvalidValue("missing_file", f"กรุณาเลือกไฟล์{label_th}", f"no file in field {name}")
+    data = upload.read(MAX_CSV_BYTES + 1)
+    if len(data) > MAX_CSV_BYTES:
+        raise InvalidValue("file_too_large", f"ไฟล์{label_th}ใหญ่เกิน 20 MB", f"{name} is over {MAX_CSV_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidValue("invalid_encoding", f"ไฟล์{label_th}ต้องเป็น CSV แบบ UTF-8",
+                           f"{name} is not UTF-8") from None
+
+
+# --- access ------------------------------------------------------------------------------
+
+
+def _is_dla() -> bool:
+    return g.user.organization is not None and g.user.organization.code == DLA_CODE
+
+
+def _require_dla() -> None:
+    if not _is_dla():
+        raise PermissionDenied("dla_only", "หน้านี้สำหรับเจ้าหน้าที่กรมส่งเสริมการปกครองท้องถิ่นเท่านั้น",
+                               f"user {g.user.username} is not in DLA")
+
+
+def _own_account():
+    account = queries.account_of_organization(get_session(), g.user.organization_id)
+    if account is None:
+        raise NotFound("account_not_found", "หน่วยงานของท่านยังไม่ได้เปิดบัญชีคาร์บอนเครดิต",
+                       f"org {g.user.organization_id} has no LAO ledger account")
+    return account
+
+
+def _refused(error: WorkflowError, render):
+    log.info("user %s: ledger action rejected: %s", g.user.username, error.message_en)
+    flash(error.message_th, "error")
+    return render(error.http_status)
+
+
+# --- entry ---------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    if g.get("user") is None:
+        return redirect(url_for("ledger.public_totals"))
+    if _is_dla():
+        return redirect(url_for("ledger.dla_desk"))
+    return redirect(url_for("ledger.lao_account"))
+
+
+# --- LAO ---------------------------------------------------------------------------------
+
+
+def _render_lao(http_status: int = 200):
+    session = get_session()
+    account = _own_account()
+    requests = queries.requests_of_organization(session, account.organization_id)
+    return render_template(
+        "ledger/lao.html", account=account, buckets=queries.bucket_totals(session, account),
+        income_satang=reports.money_balance(session, account.code), blocks=reports.open_blocks(session, account.code),
+        statement=reports.statement(session, account.code), requests=requests,
+        pending=[item for item in requests if item.status == "pending"],
+        buyers=queries.buyer_accounts(session), reservations=queries.open_reservations(session, account),
+        price_baht=operations.reference_price_satang() / 100, today=today_in_thailand(),
+        is_officer=g.user.role == ROLE_OFFICER, is_executive=g.user.role == ROLE_SUPERVISOR,
+        form=request.form if request.method == "POST" else {},
+    ), http_status
+
+
+@bp.get("/lao")
+@login_required
+def lao_account():
+    return _render_lao()
+
+
+def _prepared(item, what_th: str, anchor: str = "requests"):
+    flash(f"จัดทำคำขอ{what_th} เลขที่ {item.id} แล้ว รอผู้บริหารอนุมัติ", "success")
+    return redirect(url_for("ledger.lao_account", _anchor=anchor))
+
+
+@bp.post("/lao/reserve")
+@login_required
+def reserve():
+    try:
+        item = operations.prepare_reservation(
+            get_session(), g.user, idempotency_key=_key(), quantity=_whole("quantity", "จำนวน"),
+            letter_reference=request.form.get("letter_reference", ""),
+            buyer_account=request.form.get("buyer_account") or None,
+        )
+    except WorkflowError as error:
+        return _refused(error, _render_lao)
+    return _prepared(item, "กันหน่วยไว้ขาย")
+
+
+@bp.post("/lao/sale")
+@login_required
+def sale():
+    try:
+        reservation = _whole("reservation_id", "เลขที่การกันหน่วย", required=False)
+        item = operations.prepare_transfer(
+            get_session(), g.user, idempotency_key=_key(), buyer_account=request.form.get("buyer_account", ""),
+            quantity=_whole("quantity", "จำนวน"), receipt_number=request.form.get("receipt_number", ""),
+            receipt_date=_thai_date("receipt_date", "วันที่ใบเสร็จรับเงิน"),
+            letter_reference=request.form.get("letter_reference", ""), reservation_id=reservation,
+            price_baht=_baht("price_baht"),
+        )
+    except WorkflowError as error:
+        return _refused(error, _render_lao)
+    return _prepared(item, "ขายคาร์บอนเครดิต")
+
+
+@bp.post("/lao/retire")
+@login_required
+def retire():
+    try:
+        account = _own_account()
+        item = operations.prepare_retirement(
+            get_session(), g.user, idempotency_key=_key(), account_code=account.code,
+            quantity=_whole("quantity", "จำนวน"), beneficiary=request.form.get("beneficiary", ""),
+            purpose=request.form.get("purpose", ""), letter_reference=request.form.get("letter_reference", ""),
+        )
+    except WorkflowError as error:
+        return _refused(error, _render_lao)
+    return _prepared(item, "ชดเชยการปล่อยก๊าซเรือนกระจก")
+
+
+# --- approvals (LAO executive, DLA executive) ---------------------------------------------
+
+
+def _back_to(page: str):
+    return (_render_dla, "ledger.dla_desk") if page == "dla" else (_render_lao, "ledger.lao_account")
+
+
+@bp.post("/requests/<int:request_id>/approve")
+@login_required
+def approve(request_id: int):
+    render, endpoint = _back_to(request.form.get("page", ""))
+    try:
+        item = operations.approve(get_session(), g.user, request_id, idempotency_key=_key())
+    except WorkflowError as error:
+        return _refused(error, render)
+    flash(f"อนุมัติคำขอเลขที่ {item.id} แล้ว · {STATUS_NAMES_TH[item.status]}", "success")
+    return redirect(url_for(endpoint, _anchor="requests"))
+
+
+@bp.post("/requests/<int:request_id>/reject")
+@login_required
+def reject(request_id: int):
+    render, endpoint = _back_to(request.form.get("page", ""))
+    try:
+        item = operations.reject(get_session(), g.user, request_id, request.form.get("reason", ""),
+                                 idempotency_key=_key())
+    except WorkflowError as error:
+        return _refused(error, render)
+    flash(f"ไม่อนุมัติคำขอเลขที่ {item.id} แล้ว", "success")
+    return redirect(url_for(endpoint, _anchor="requests"))
+
+
+@bp.post("/requests/<int:request_id>/confirm")
+@login_required
+def confirm(request_id: int):
+    try:
+        item = operations.confirm(get_session(), g.user, request_id, idempotency_key=_key())
+    except WorkflowError as error:
+        return _refused(error, _render_dla)
+    transaction = queries.transaction_of_request(get_session(), item.id)
+    flash(f"ยืนยันคำขอเลขที่ {item.id} แล้ว บันทึกบัญชีเป็นรายการเลขที่ {transaction.id}", "success")
+    return redirect(url_for("ledger.dla_desk", _anchor="confirmations"))
+
+
+@bp.get("/certificates/<int:transaction_id>.pdf")
+@login_required
+def certificate(transaction_id: int):
+    pdf = certificate_pdf(get_session(), transaction_id)
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="certificate-{transaction_id}.pdf"'})
+
+
+# --- DLA ---------------------------------------------------------------------------------
+
+
+def _area_rows(level: str) -> list[dict[str, Any]]:
+    session = get_session()
+    rows = reports.balances_by_area(session, level)
+    prefix = {"province": "PROV-", "district": "DIST-", "lao": ""}[level]
+    names = queries.organization_names(session, [prefix + row["area"] for row in rows])
+    for row in rows:
+        name = names.get(prefix + row["area"], row["area"])
+        row["name"] = name.removeprefix("สำนักงานส่งเสริมการปกครองท้องถิ่น")
+    return rows
+
+
+def _render_dla(http_status: int = 200, **extra: Any):
+    _require_dla()
+    session = get_session()
+    dla = g.user.organization
+    level = request.args.get("level", "province")
+    if level not in AREA_LEVELS:
+        level = "province"
+    return render_template(
+        "ledger/dla.html", rounds=queries.rounds(session), pending=queries.pending_requests(session, dla.id),
+        confirmations=queries.awaiting_dla_confirmation(session), totals=reports.balances(session),
+        area_rows=_area_rows(level), level=level, is_officer=g.user.role == ROLE_OFFICER,
+        is_executive=g.user.role == ROLE_SUPERVISOR, form=request.form if request.method == "POST" else {},
+        **extra,
+    ), http_status
+
+
+@bp.get("/dla")
+@login_required
+def dla_desk():
+    return _render_dla()
+
+
+@bp.post("/dla/rounds")
+@login_required
+def record_round():
+    try:
+        _require_dla()
+        quantity = _whole("quantity", "จำนวนหน่วย")
+        serial_start = _whole("serial_start", "หมายเลขเริ่มต้น")
+        item = operations.prepare_issue(
+            get_session(), g.user, idempotency_key=_key(), round_number=_whole("round_number", "รอบการรับรอง"),
+            monitoring_start=_thai_date("monitoring_start", "วันเริ่มติดตามผล"),
+            monitoring_end=_thai_date("monitoring_end", "วันสิ้นสุดการติดตามผล"),
+            certified_on=_thai_date("certified_on", "วันที่รับรอง"), quantity=quantity,
+            registry_reference=request.form.get("registry_reference", ""), serial_start=serial_start,
+            serial_end=serial_start + quantity - 1, letter_reference=request.form.get("letter_reference", ""),
+        )
+    except WorkflowError as error:
+        return _refused(error, _render_dla)
+    flash(f"จัดทำคำขอบันทึกรอบการรับรอง เลขที่ {item.id} แล้ว รอผู้บริหารอนุมัติ", "success")
+    return redirect(url_for("ledger.dla_desk", _anchor="requests"))
+
+
+@bp.post("/dla/allocation/preview")
+@login_required
+def allocation_preview():
+    session = get_session()
+    try:
+        _require_dla()
+        round_number = _whole("round_number", "รอบการรับรอง")
+        certification = next((item for item in queries.rounds(session) if item.round_number == round_number), None)
+        if certification is None:
+            raise NotFound("round_not_found", f"ไม่พบรอบการรับรองที่ {round_number}", f"round {round_number} not found")
+        bins = read_bins_csv(_uploaded_text("bins_csv", "จำนวนถังขยะเปียก"))
+        held = queries.units_held_by_dla(session, certification.id)
+        quantity = _whole("quantity", "จำนวนที่จัดสรร", required=False) or held
+        if quantity <= 0 or quantity > held:
+            raise InvalidValue("invalid_quantity",
+                               f"จำนวนที่จัดสรร {quantity:,} tCO2e ต้องมากกว่าศูนย์และไม่เกินที่กรมถืออยู่ {held:,} tCO2e",
+                               f"allocation quantity {quantity} is outside 1..{held}")
+    except WorkflowError as error:
+        return _refused(error, _render_dla)
+    shares = largest_remainder(quantity, bins)
+    names = queries.organization_names(session, [share.lao_code for share in shares])
+    return render_template(
+        "ledger/allocation_preview.html", certification=certification, quantity=quantity, held=held,
+        shares=shares, names=names, total_bins=sum(bins.values()), bins_json=json.dumps(bins),
+        letter_reference=request.form.get("letter_reference", ""),
+    )
+
+
+@bp.post("/dla/allocation")
+@login_required
+def allocate():
+    try:
+        _require_dla()
+        try:
+            bins = {str(code): int(count) for code, count in json.loads(request.form.get("bins_json", "")).items()}
+        except (ValueError, AttributeError):
+            raise InvalidValue("invalid_bins", "ข้อมูลจำนวนถังในแบบฟอร์มไม่ถูกต้อง กรุณาอัปโหลดไฟล์ใหม่",
+                               "bins_json is not an object of counts") from None
+        item = operations.prepare_allocation(
+            get_session(), g.user, idempotency_key=_key(), round_number=_whole("round_number", "รอบการรับรอง"),
+            bins=bins, quantity=_whole("quantity", "จำนวนที่จัดสรร"),
+            letter_reference=request.form.get("letter_reference", ""),
+        )
+    except WorkflowError as error:
+        return _refused(error, _render_dla)
+    flash(f"จัดทำคำขอจัดสรรเลขที่ {item.id} แล้ว รอผู้บริหารอนุมัติ", "success")
+    return redirect(url_for("ledger.dla_desk", _anchor="requests"))
+
+
+@bp.route("/dla/reconcile", methods=["GET", "POST"])
+@login_required
+def reconcile_page():
+    _require_dla()
+    differences = None
+    http_status = 200
+    if request.method == "POST":
+        try:
+            differences = reconcile.reconcile(get_session(), _uploaded_text("registry_csv", "ทะเบียนกลาง"))
+        except WorkflowError as error:
+            flash(error.message_th, "error")
+            http_status = error.http_status
+    return render_template("ledger/reconcile.html", differences=differences,
+                           columns=reconcile.REQUIRED_COLUMNS), http_status
+
+
+# --- public ------------------------------------------------------------------------------
+
+
+@bp.get("/public")
+def public_totals():
+    session = get_session()
+    serial_raw = request.args.get("serial", "").strip().replace(",", "")
+    lookup = None
+    if serial_raw:
+        lookup = {"serial": serial_raw, "valid": serial_raw.isdigit()}
+        if lookup["valid"]:
+            lookup["holder"] = queries.find_serial(session, int(serial_raw))
+    return render_template("ledger/public.html", provinces=queries.province_totals(session),
+                           totals=reports.balances(session), lookup=lookup, today=today_in_thailand(),
+                           retirement_kind=ACCOUNT_RETIREMENT)
+
+
+@bp.get("/verify/<int:transaction_id>/<hash_prefix>")
+def verify_certificate(transaction_id: int, hash_prefix: str):
+    found = queries.verified_certificate(get_session(), transaction_id, hash_prefix)
+    return render_template("ledger/verify.html", found=found), 200 if found else 404
+
+
+@bp.app_context_processor
+def _ledger_helpers():
+    return {
+        "idempotency_key": new_idempotency_key,
+        "ledger_status_th": STATUS_NAMES_TH,
+        "ledger_kind_th": KIND_NAMES_TH,
+        "ledger_bucket_th": BUCKET_NAMES_TH,
+        "difference_th": reconcile.DIFFERENCE_NAMES_TH,
+        "registry_status_th": reconcile.STATUS_NAMES_TH,
+        "be": format_be_date,
+    }
