@@ -87,8 +87,9 @@ def test_bad_xref_is_read_with_repair_warning(parsed):
     assert "ศาลากลางจังหวัดเชียงราย" in line["letters"][0]["text"]
 
 
-def test_owner_password_only_is_read(parsed):
-    assert parsed["lines"]["encrypted_owner_only"]["letters"][0]["subject"].startswith("การใช้งานระบบบัญชี")
+@pytest.mark.parametrize("case_name", ["encrypted_owner_only", "aes_owner_only"])
+def test_owner_password_only_is_read(parsed, case_name):
+    assert parsed["lines"][case_name]["letters"][0]["subject"].startswith("การใช้งานระบบบัญชี")
 
 
 @pytest.mark.parametrize("case_name", ["utf16_text", "tis620_text"])

@@ -73,9 +73,9 @@ def bad_xref_pdf() -> bytes:
     return head + table
 
 
-def _encrypted(user_password: str, owner_password: str) -> bytes:
+def _encrypted(user_password: str, owner_password: str, algorithm: str = "RC4-128") -> bytes:
     writer = pypdf.PdfWriter(clone_from=io.BytesIO(letter_pdf()))
-    writer.encrypt(user_password, owner_password=owner_password)
+    writer.encrypt(user_password, owner_password=owner_password, algorithm=algorithm)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
@@ -87,6 +87,15 @@ def encrypted_user_password_pdf() -> bytes:
 
 def encrypted_owner_only_pdf() -> bytes:
     return _encrypted("", "owner-2568")
+
+
+def aes_user_password_pdf() -> bytes:
+    return _encrypted("รหัสเปิดไฟล์", "owner-2568", "AES-256")
+
+
+def aes_owner_only_pdf() -> bytes:
+    """AES-256 with only an owner password, as Word writes a PDF whose editing is restricted."""
+    return _encrypted("", "owner-2568", "AES-256")
 
 
 def many_blank_pages_pdf() -> bytes:
@@ -198,6 +207,8 @@ CASES = [
     Case("bad_xref_pdf", "xref-เสีย.pdf", bad_xref_pdf, None),
     Case("encrypted_user_password", "เข้ารหัส.pdf", encrypted_user_password_pdf, "encrypted_pdf"),
     Case("encrypted_owner_only", "เข้ารหัส-เจ้าของ.pdf", encrypted_owner_only_pdf, None),
+    Case("aes_user_password", "เข้ารหัส-aes.pdf", aes_user_password_pdf, "encrypted_pdf"),
+    Case("aes_owner_only", "เข้ารหัส-aes-เจ้าของ.pdf", aes_owner_only_pdf, None),
     Case("many_blank_pages", "๘๐๐-หน้า.pdf", many_blank_pages_pdf, "too_many_pages", heavy=True),
     Case("flate_bomb", "bomb.pdf", flate_bomb_pdf, "content_too_large", heavy=True),
     Case("deep_nesting", "ซ้อนลึก.pdf", deep_nesting_pdf, None),
