@@ -69,6 +69,36 @@ _atom = st.one_of(
 )
 letter_like_text = st.lists(_atom, max_size=120).map("".join)
 
+LINE_STARTS = ["ที่", "เรื่อง", "เรียน", "อ้างถึง", "สิ่งที่ส่งมาด้วย", "ด่วนที่สุด", "ด่วนภายใน", "สำเนาส่ง",
+               "ขอแสดงความนับถือ", "จึงเรียนมาเพื่อโปรดพิจารณา", "เลขรับ", "วันที่", "เวลา", "โทร.", "๑.", "๒.",
+               "(นาย", "", ""]
+DATE_LEADS = ["ภายในวันที่", "ก่อนวันที่", "ไม่เกินวันที่", "ตั้งแต่วันที่", "ถึงวันที่", "ลงวันที่", "ภายในเดือน",
+              "ภายในปีงบประมาณ พ.ศ.", "ภายใน", "ด่วนภายใน", ""]
+
+
+def _digits(number: int, thai: bool) -> str:
+    return str(number).translate(str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")) if thai else str(number)
+
+
+# Dates as letters write them, with days, months and years in and out of range.
+date_phrase = st.builds(
+    lambda lead, day, month, year, thai, tail: f"{lead} {_digits(day, thai)} {month} {_digits(year, thai)}{tail}",
+    st.sampled_from(DATE_LEADS),
+    st.integers(min_value=0, max_value=40),
+    st.sampled_from(MONTHS),
+    st.one_of(st.integers(min_value=2400, max_value=2700), st.integers(min_value=0, max_value=99),
+              st.integers(min_value=0, max_value=10_000)),
+    st.booleans(),
+    st.sampled_from(["", " วันทำการ", " นับแต่วันที่ได้รับหนังสือ", " เวลา ๑๖.๓๐ น.", " ถึงวันที่ ๓๑ มีนาคม ๒๕๖๘"]),
+)
+letter_line = st.builds(
+    lambda start, parts: " ".join([start, *parts]).strip(),
+    st.sampled_from(LINE_STARTS),
+    st.lists(st.one_of(date_phrase, letter_like_text), max_size=3),
+)
+# Text built line by line, so that the splitter finds letters and every part parser runs.
+letter_shaped_text = st.lists(letter_line, max_size=40).map("\n".join)
+
 ISO_DATE_KEYS = {"date", "stated", "end", "due"}
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
 THAI_CHARACTER = re.compile("[\u0e01-\u0e5b]")
@@ -118,7 +148,7 @@ def test_repair_text_keeps_page_breaks(text):
         assert_warning_contract(warning)
 
 
-@given(letter_like_text)
+@given(st.one_of(letter_like_text, letter_shaped_text))
 def test_parse_letters_keeps_contract(text):
     repaired, _ = repair_text(text)
     pages = repaired.count("\f") + 1
@@ -127,7 +157,7 @@ def test_parse_letters_keeps_contract(text):
         assert letter["pages"][1] <= pages
 
 
-@given(letter_like_text, st.sampled_from(["utf-8", "utf-16", "utf-8-sig"]))
+@given(st.one_of(letter_like_text, letter_shaped_text), st.sampled_from(["utf-8", "utf-16", "utf-8-sig"]))
 def test_parse_document_returns_result_or_input_error(text, encoding):
     data = text.encode(encoding)
     try:
