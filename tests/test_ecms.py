@@ -355,3 +355,23 @@ def test_reject_notifier_from_rejected_event(session, users):
     assert rejected["reason"] == "เบอร์โทรศัพท์ไม่ครบ"
     assert accepted["kind"] == "AcceptLetterNotifier"
     assert accepted["accept_id"] == "17/2568"
+
+
+def test_differing_signatory_adds_warning(session, store, users, codes):
+    pdf = thai_pdf([[line.replace("นายธนศักดิ์ ใจใส", "นายสมชาย มั่นคง") for line in LETTER_LINES]])
+
+    letter = import_message(session, store, fixture_message("government_document_thegif.xml", pdf),
+                            codes, MAX_BYTES).letter
+
+    warning = next(w for w in letter["warnings"] if w["code"] == "ecms_signatory_differs")
+    assert letter["signatory"]["name"] == "นายธนศักดิ์ ใจใส"
+    assert "นายสมชาย มั่นคง" in warning["message"]
+    assert warning["field"] == "signatory"
+
+
+def test_matching_signatory_has_no_warning(session, store, users, letter_pdf, codes):
+    letter = import_message(session, store, fixture_message("government_document_thegif.xml", letter_pdf),
+                            codes, MAX_BYTES).letter
+
+    assert [w for w in letter["warnings"] if w["code"] == "ecms_signatory_differs"] == []
+    assert letter["signatory"]["capacity"] == "on_behalf"

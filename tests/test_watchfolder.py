@@ -131,6 +131,18 @@ def test_partial_and_hidden_files_ignored(app, session, inbox):
     assert documents(session) == []
 
 
+def test_symbolic_link_left_alone(app, session, inbox, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(LETTER_BYTES)
+    (inbox / "link.txt").symlink_to(outside)
+
+    outcomes = settle(WatchFolder(app, inbox))
+
+    assert outcomes == []
+    assert documents(session) == []
+    assert (inbox / "link.txt").is_symlink()
+
+
 def test_owner_office_receives_documents(app, session, users, inbox):
     (inbox / "ชร-ว3200.txt").write_bytes(LETTER_BYTES)
 

@@ -414,9 +414,17 @@ def overlay_letter(parsed: dict | None, stated: dict) -> dict:
             else:
                 continue
         elif key == "signatory":
-            value = {**(letter.get("signatory") or {"capacity": "self", "on_behalf_of": None}), **value}
+            parsed_signatory = letter.get("signatory") or {"capacity": "self", "on_behalf_of": None}
+            if parsed_signatory.get("name") and " ".join(parsed_signatory["name"].split()) != value["name"]:
+                warnings.append({
+                    "code": "ecms_signatory_differs",
+                    "message": f"ผู้ลงนามในไฟล์หนังสือคือ {parsed_signatory['name']} แต่ข้อความ e-CMS ระบุผู้ส่งเป็น "
+                               f"{value['name']} โปรดตรวจสอบ",
+                    "field": "signatory",
+                })
+            value = {**parsed_signatory, **value}
             if not value.get("position"):
-                value["position"] = (letter.get("signatory") or {}).get("position")
+                value["position"] = parsed_signatory.get("position")
         elif key == "doc_number" and value is None:
             if stated["ecms"]["id"]:
                 warnings.append({

@@ -42,6 +42,9 @@ def _is_candidate(path: Path) -> bool:
     name = path.name
     if name.startswith((".", "~")) or name.endswith(ERROR_SUFFIX):
         return False
+    # A symbolic link could make the service read any file it can open, so links are left alone.
+    if path.is_symlink():
+        return False
     return path.is_file() and not name.lower().endswith(PARTIAL_SUFFIXES)
 
 
