@@ -235,3 +235,20 @@ def test_wrong_password_rejected(app, session, imap_server):
 def test_no_imap_host_rejected(app):
     with pytest.raises(MailConfigError, match="SARABAN_IMAP_HOST"):
         fetch_mail(app, MailSettings())
+
+
+def test_cli_fetch_without_host_fails(tmp_path, monkeypatch, capsys):
+    from workflow import cli
+    from workflow.db import upgrade_to_head
+
+    url = f"sqlite:///{tmp_path / 'saraban.db'}"
+    upgrade_to_head(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    for name in ("SARABAN_SMTP_HOST", "SARABAN_MAIL_ADDRESSES", "SARABAN_IMAP_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SARABAN_MAIL_STATE", str(tmp_path / "state.json"))
+
+    fetch_status = cli.main(["mail", "fetch"])
+
+    assert fetch_status == 1
+    assert "SARABAN_IMAP_HOST" in capsys.readouterr().err

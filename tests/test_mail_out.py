@@ -176,3 +176,4 @@ def test_settings_read_from_environment(tmp_path):
     assert settings.smtp_starttls is False
     assert settings.addresses["organizations"]["DIST-5709"] == ["saraban@maesai.example"]
     assert settings.imap_host is None
+

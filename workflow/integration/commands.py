@@ -46,7 +46,7 @@ def ecms_import_command(path: str, as_json: bool, username: str | None, notifier
     try:
         data = Path(path).read_bytes()
     except OSError as error:
-        sys.stderr.write(f"{path}: เปิดไฟล์นี้ไม่ได้ / {error}\n")
+        _print_error(path, WorkflowError("file_unreadable", "เปิดไฟล์นี้ไม่ได้", str(error)), as_json)
         return EXIT_UNREADABLE
     app = create_app()
     with app.app_context():
@@ -118,7 +118,12 @@ def watch_command(folder: str | None, interval: float, once: bool) -> int:
     watcher = WatchFolder(create_app(), folder, os.environ.get("SARABAN_WATCH_USER"))
     log.info("watching %s every %.1f s", folder, interval)
     while True:
-        for outcome in watcher.scan():
+        try:
+            outcomes = watcher.scan()
+        except (FileNotFoundError, LookupError) as error:
+            sys.stderr.write(f"เฝ้าดูโฟลเดอร์ไม่ได้ / {error}\n")
+            return EXIT_ERROR
+        for outcome in outcomes:
             sys.stdout.write(json.dumps(outcome, ensure_ascii=False, default=str) + "\n")
             sys.stdout.flush()
         if once and not watcher.pending:
@@ -130,9 +135,14 @@ def mail_fetch_command() -> int:
     """Ingest the letters attached to unseen messages of the configured IMAP mailbox."""
     from workflow.integration.mail import MailSettings, fetch_mail
 
+    from workflow.integration.mail import MailConfigError
+
     _log_progress()
-    settings = MailSettings.from_env()
-    outcomes = fetch_mail(create_app(), settings)
+    try:
+        outcomes = fetch_mail(create_app(), MailSettings.from_env())
+    except MailConfigError as error:
+        sys.stderr.write(f"ตั้งค่าการรับอีเมลไม่ครบหรือไม่ถูกต้อง / {error}\n")
+        return EXIT_ERROR
     for outcome in outcomes:
         sys.stdout.write(json.dumps(outcome, ensure_ascii=False, default=str) + "\n")
     return EXIT_OK
@@ -142,7 +152,13 @@ def mail_send_notices_command() -> int:
     """Send new reminders, escalations and assignments by e-mail through the configured SMTP server."""
     from workflow.integration.mail import MailSettings, send_pending_notices
 
+    from workflow.integration.mail import MailConfigError
+
     _log_progress()
-    sent = send_pending_notices(create_app(), MailSettings.from_env())
+    try:
+        sent = send_pending_notices(create_app(), MailSettings.from_env())
+    except MailConfigError as error:
+        sys.stderr.write(f"ตั้งค่าการส่งอีเมลไม่ครบหรือไม่ถูกต้อง / {error}\n")
+        return EXIT_ERROR
     sys.stdout.write(json.dumps({"sent": sent}) + "\n")
     return EXIT_OK
