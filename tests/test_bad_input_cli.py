@@ -22,7 +22,7 @@ SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
 LIGHT_CASES = [case for case in CASES if not case.heavy]
 HEAVY_CASES = [case for case in CASES if case.heavy]
 # Peak resident memory one `saraban parse` of a heavy case may use. Parsing one ordinary
-# letter PDF peaks at about 120 MB here (imports included), and the bomb alone would
+# letter PDF peaks at about 120 MB (GNU time, imports included), and the bomb alone would
 # need over 1 GB, so the limit separates the two by a wide margin.
 MAX_RSS_BYTES = 400 * 1024 * 1024
 # A child that runs longer than this has hung, whatever the machine.

@@ -61,7 +61,7 @@ _DIGEST_NAME = re.compile(r"^[0-9a-f]{64}$")
 
 
 class BackupError(WorkflowError):
-    """A backup or restore that cannot be done; nothing was written to the target."""
+    """A backup or restore that cannot be done, with a Thai message for the operator."""
 
 
 # --- backup -----------------------------------------------------------------------------
@@ -201,6 +201,17 @@ def _encode_value(value: Any) -> Any:
 
 def _backup_json(database_url: str, target: Path) -> None:
     """Write one JSON line per table header and one per row, tables in dependency order."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        # pysqlite opens no transaction for SELECTs, so dump a snapshot copy instead.
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".snapshot-") as work:
+            snapshot = Path(work) / "snapshot.sqlite3"
+            _backup_sqlite(database_url, snapshot)
+            _dump_json(f"sqlite:///{snapshot}", target)
+        return
+    _dump_json(database_url, target)
+
+
+def _dump_json(database_url: str, target: Path) -> None:
     engine = create_engine(database_url)
     try:
         with _snapshot(engine) as connection, target.open("w", encoding="utf-8") as out:
@@ -243,8 +254,8 @@ def _copy_originals(storage_root: Path, target: Path) -> dict[str, dict]:
         destination.parent.mkdir(parents=True, exist_ok=True)
         entry = _copy_with_digest(path, destination)
         if entry["sha256"] != path.name:
-            # NOTE: a damaged original is still copied, so that nothing more is lost, and is
-            # named in the log; restore rejects the backup until the file is dealt with.
+            # NOTE: the damaged original is still copied, so that nothing more is lost. Restore
+            # rejects such a backup, because its manifest entry does not match the file's name.
             log.error("original %s does not match its SHA-256 (%s)", path, entry["sha256"])
         entries[relative.as_posix()] = entry
     return entries

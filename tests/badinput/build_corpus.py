@@ -48,7 +48,7 @@ First Secretary
 """
 # Pages of the many-pages case: over the reader's page limit.
 MANY_PAGES = 800
-# Size the FlateDecode bomb inflates to; its compressed stream is about 1 MB.
+# Size the FlateDecode bomb inflates to. Its compressed stream is about 1 MB.
 BOMB_INFLATED_BYTES = 1024 * 1024 * 1024
 # Depth of nested arrays and dictionaries in the deep-nesting case.
 NESTING_DEPTH = 50_000
