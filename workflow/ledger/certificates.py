@@ -2,9 +2,7 @@
 
 The QR code contains a public verification URL: SARABAN_PUBLIC_URL (default
 http://127.0.0.1:5000) followed by `/ledger/verify/<transaction id>/<first 16 hex digits of
-the posted event's hash>`.
-
-NOTE: no page of the web app serves that URL yet, because the ledger has no screens.
+the posted event's hash>`, which `workflow.web.ledger` serves without sign-in.
 """
 
 from __future__ import annotations

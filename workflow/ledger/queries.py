@@ -213,3 +213,7 @@ def organization_names(session: Session, codes: list[str]) -> dict[str, str]:
     """Return {organization code: Thai name} for the given codes."""
     rows = session.execute(select(Organization.code, Organization.name_th).where(Organization.code.in_(codes)))
     return dict(rows.all())
+
+
+def account_by_code(session: Session, code: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.code == code))

@@ -38,6 +38,8 @@ bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 KEY_FIELD = "idempotency_key"
 MAX_CSV_BYTES = 20 * 1024 * 1024
 AREA_LEVELS = {"province": "จังหวัด", "district": "อำเภอ", "lao": "อปท."}
+# Thai names of request kinds: the transaction kinds, and the account opening, which posts no transaction.
+REQUEST_KIND_NAMES_TH = {**KIND_NAMES_TH, "open_account": "เปิดบัญชีคาร์บอนเครดิต"}
 
 
 def new_idempotency_key() -> str:
@@ -410,12 +412,21 @@ def verify_certificate(transaction_id: int, hash_prefix: str):
     return render_template("ledger/verify.html", found=found), 200 if found else 404
 
 
+def _account_name(code: str | None) -> str:
+    """Return the Thai name of the account `code`, or the code itself when there is no such account."""
+    if not code:
+        return ""
+    account = queries.account_by_code(get_session(), code)
+    return account.name_th if account is not None else code
+
+
 @bp.app_context_processor
 def _ledger_helpers():
     return {
         "idempotency_key": new_idempotency_key,
         "ledger_status_th": STATUS_NAMES_TH,
-        "ledger_kind_th": KIND_NAMES_TH,
+        "ledger_kind_th": REQUEST_KIND_NAMES_TH,
+        "ledger_account_name": _account_name,
         "ledger_bucket_th": BUCKET_NAMES_TH,
         "difference_th": reconcile.DIFFERENCE_NAMES_TH,
         "registry_status_th": reconcile.STATUS_NAMES_TH,

@@ -1,0 +1,193 @@
+"""A carbon-credit sale walked through the ledger screens in headless Chromium, one person at a time.
+
+The database is a temporary SQLite file loaded with the routing demo and the ledger demo. An
+officer of เทศบาลตำบลแม่สาย prepares a sale to the demo bank, its executive approves, DLA's
+director confirms, the public page shows the bank's larger holding, and the sale
+certificate's verification page opens. Accounts use the demo password.
+
+Set SARABAN_SCREENSHOT_DIR to keep the screenshots for a look.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from workflow import commands
+from workflow.app import create_app
+from workflow.ledger import demo as ledger_demo
+from workflow.ledger.certificates import verification_url
+from workflow.ledger.models import LedgerTransaction
+from workflow.routing import demo
+from workflow.routing.demo import run_demo
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+TIMEOUT_MS = 60_000
+SELLER = ledger_demo.SELLER
+LAO_OFFICER = f"demo.lao{SELLER}.officer"
+LAO_EXECUTIVE = f"demo.lao{SELLER}.executive"
+DLA_DIRECTOR = "demo.dla.director"
+SALE_TONNES = 15
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    root = tmp_path_factory.mktemp("browser_ledger")
+    app = create_app({
+        "DATABASE_URL": f"sqlite:///{root / 'saraban.db'}",
+        "SARABAN_STORAGE": str(root / "storage"),
+        "REDIS_URL": None,
+        "SECRET_KEY": "browser-ledger-test",
+    })
+    commands.init_db(app)
+    session = app.extensions["saraban.db"].session()
+    try:
+        run_demo(session)
+        ledger_demo.load(session)
+    finally:
+        session.close()
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    thread.join()
+    app.extensions["saraban.db"].dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def new_page(browser):
+    context = browser.new_context(locale="th-TH", viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(TIMEOUT_MS)
+    return context.new_page()
+
+
+def open_as(browser, base_url: str, username: str, path: str):
+    """Open `path` in a new context and sign in as `username` on the login page it redirects to."""
+    page = new_page(browser)
+    page.goto(base_url + path)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", demo.DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
+def screenshot(page, tmp_path, name: str) -> Path:
+    path = tmp_path / name
+    page.evaluate("document.fonts.ready")
+    page.screenshot(path=str(path), full_page=True)
+    keep = os.environ.get("SARABAN_SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(keep) / name)
+    return path
+
+
+def flash_text(page) -> str:
+    return " ".join(page.locator(".flash").all_inner_texts())
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", "").strip())
+
+
+def test_sale_prepared_approved_confirmed_and_published(server, browser, tmp_path):
+    app, base_url = server
+
+    # Before the sale: the bank's holding in Chiang Rai as the public page shows it.
+    page = new_page(browser)
+    page.goto(base_url + "/ledger/public")
+    held_by_buyers = number(page.locator("tr[data-province='57'] td.held-buyer").inner_text())
+    held_by_laos = number(page.locator("tr[data-province='57'] td.held-lao").inner_text())
+    page.context.close()
+
+    # The LAO officer prepares the sale at DLA's reference price.
+    page = open_as(browser, base_url, LAO_OFFICER, "/ledger/lao")
+    available = number(page.locator("#available").inner_text())
+    sale = page.locator("#sale-form")
+    assert sale.locator("input[name=price_baht]").input_value() == "260.00"
+    sale.locator("input[name=quantity]").fill(str(SALE_TONNES))
+    sale.locator("input[name=receipt_number]").fill("รบ 0057/2569")
+    sale.locator("input[name=letter_reference]").fill("ธนาคารตัวอย่าง ที่ ESG 031/2569")
+    screenshot(page, tmp_path, "ledger-lao-sale.png")
+    sale.locator("button[type=submit]").click()
+    page.wait_for_selector(".flash-success")
+    request_id = int(re.search(r"เลขที่ (\d+)", flash_text(page)).group(1))
+    row = page.locator(f"tr.request-row[data-request='{request_id}']")
+    assert row.get_attribute("data-status") == "pending"
+    assert "รออนุมัติ" in row.inner_text()
+    page.context.close()
+
+    # Its executive approves; the sale then waits for DLA.
+    page = open_as(browser, base_url, LAO_EXECUTIVE, "/ledger/lao")
+    pending = page.locator(f"#pending tr[data-request='{request_id}']")
+    assert f"{SALE_TONNES} tCO2e" in pending.inner_text()
+    screenshot(page, tmp_path, "ledger-lao-approve.png")
+    pending.locator("button.approve").click()
+    page.wait_for_selector(".flash-success")
+    assert "รอกรมส่งเสริมการปกครองท้องถิ่นยืนยัน" in flash_text(page)
+    page.context.close()
+
+    # DLA's director confirms, which posts the sale.
+    page = open_as(browser, base_url, DLA_DIRECTOR, "/ledger/dla")
+    row = page.locator(f"tr.confirm-row[data-request='{request_id}']")
+    assert "เทศบาลตำบลแม่สาย" in row.inner_text()
+    screenshot(page, tmp_path, "ledger-dla-confirm.png")
+    row.locator("button.approve").click()
+    page.wait_for_selector(".flash-success")
+    assert f"ยืนยันคำขอเลขที่ {request_id} แล้ว" in flash_text(page)
+    assert page.locator(f"tr.confirm-row[data-request='{request_id}']").count() == 0
+    page.context.close()
+
+    # The officer's balance is lower by the tonnes sold.
+    page = open_as(browser, base_url, LAO_OFFICER, "/ledger/lao")
+    assert number(page.locator("#available").inner_text()) == available - SALE_TONNES
+    assert page.locator(f"tr.request-row[data-request='{request_id}']").get_attribute("data-status") == "posted"
+    page.context.close()
+
+    # The public page, without signing in, shows the new totals.
+    page = new_page(browser)
+    page.goto(base_url + "/ledger/public")
+    province = page.locator("tr[data-province='57']")
+    assert number(province.locator("td.held-buyer").inner_text()) == held_by_buyers + SALE_TONNES
+    assert number(province.locator("td.held-lao").inner_text()) == held_by_laos - SALE_TONNES
+    screenshot(page, tmp_path, "ledger-public.png")
+
+    # The certificate's QR link opens its verification page.
+    session = app.extensions["saraban.db"].session()
+    try:
+        transaction = session.scalar(select(LedgerTransaction).where(LedgerTransaction.request_id == request_id))
+        path = "/ledger/" + verification_url(session, transaction).split("/ledger/", 1)[1]
+    finally:
+        session.close()
+    page.goto(base_url + path)
+    assert page.locator("#verified").count() == 1
+    assert "ใบเสร็จรับเงินเลขที่ รบ 0057/2569" in page.locator("#verification").inner_text()
+    assert f"จำนวน {SALE_TONNES} ตัน" in page.locator("#verification").inner_text()
+    screenshot(page, tmp_path, "ledger-verify.png")
+    page.goto(base_url + path[:-1] + ("0" if path[-1] != "0" else "1"))
+    assert page.locator("#not-found").inner_text() == "ไม่พบใบรับรองนี้"
+    screenshot(page, tmp_path, "ledger-verify-not-found.png")
+    page.context.close()
