@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from workflow.routing.models import (
@@ -120,18 +120,19 @@ def load_status(session: Session, task_id: int) -> TaskStatus:
     return derive_status(events)
 
 
-def latest_state_subquery(letter_ids: list[int] | None = None):
+def latest_state_subquery(letter_ids: Iterable[int] | Select | None = None):
     """Return a subquery of (task_id, state): the kind of each task's latest state-changing event.
 
-    With `letter_ids`, only the tasks of those letters are aggregated, so a roll-up reads
-    the events of one cascade instead of every event in the database.
+    With `letter_ids` (a list of ids, or a SELECT of them), only the tasks of those letters
+    are aggregated, so a roll-up reads the events of one cascade instead of every event in
+    the database.
     """
     latest = select(TaskEvent.task_id, func.max(TaskEvent.id).label("event_id")).where(
         TaskEvent.kind.in_(STATE_EVENTS)
     )
     if letter_ids is not None:
         latest = latest.join(RoutingTask, RoutingTask.id == TaskEvent.task_id).where(
-            RoutingTask.letter_id.in_(letter_ids)
+            RoutingTask.letter_id.in_(_ids_or_select(letter_ids))
         )
     latest = latest.group_by(TaskEvent.task_id).subquery()
     return (
@@ -139,3 +140,18 @@ def latest_state_subquery(letter_ids: list[int] | None = None):
         .join(latest, TaskEvent.id == latest.c.event_id)
         .subquery()
     )
+
+
+def overdue_marked_subquery(letter_ids: Iterable[int] | Select):
+    """Return a subquery of the task ids of those letters that have an `overdue` event (`TaskStatus.overdue_marked`)."""
+    return (
+        select(TaskEvent.task_id)
+        .join(RoutingTask, RoutingTask.id == TaskEvent.task_id)
+        .where(TaskEvent.kind == EVENT_OVERDUE, RoutingTask.letter_id.in_(_ids_or_select(letter_ids)))
+        .distinct()
+        .subquery()
+    )
+
+
+def _ids_or_select(letter_ids: Iterable[int] | Select):
+    return letter_ids if isinstance(letter_ids, Select) else list(letter_ids)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, send_file, url_for
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from workflow.app import get_session
 from workflow.documents.exports import CARBON_CREDIT_OFFICER_COLUMNS, FORMATS, MEDIA_TYPES, export_answers
@@ -47,7 +47,14 @@ from workflow.routing.models import (
     TaskEvent,
 )
 from workflow.routing.rollup import cascade_letter_ids, recipient_statuses, rollup
-from workflow.routing.state import ALLOWED_AFTER, ANSWERED_STATES, TaskStatus, load_status
+from workflow.routing.state import (
+    ALLOWED_AFTER,
+    ANSWERED_STATES,
+    TaskStatus,
+    latest_state_subquery,
+    load_status,
+    overdue_marked_subquery,
+)
 from workflow.thaidate import format_be_date, parse_thai_date
 from workflow.web.auth import login_required
 
@@ -125,6 +132,7 @@ def inbox():
         .where(OfficialLetter.issuer_org_id == user.organization_id)
         .order_by(OfficialLetter.id.desc())
     ).all()
+    counts = _issued_counts(session, user.organization_id, today)
     notices = session.scalars(
         select(Notice)
         .where(Notice.organization_id == user.organization_id)
@@ -134,26 +142,42 @@ def inbox():
     return render_template(
         "routing/inbox.html",
         rows=rows,
-        issued=[(letter, _recipient_summary(session, letter, today)) for letter in issued],
+        issued=[(letter, counts.get(letter.id, {"recipients": 0, "answered": 0, "overdue": 0})) for letter in issued],
         notices=notices,
         today=today,
     )
 
 
-def _recipient_summary(session, letter: OfficialLetter, today: date) -> dict[str, int]:
-    """Count a letter's recipient tasks: all of them, those reported or closed, and those overdue.
+def _issued_counts(session, organization_id: int, today: date) -> dict[int, dict[str, int]]:
+    """Count the recipient tasks of each circular the office issued: all, reported or closed, and overdue.
 
-    NOTE: this folds each task's events one task at a time, which suits a province's or a
-    district's few dozen recipients. A circular sent straight to thousands of LAOs needs
-    one query over `latest_state_subquery` instead.
+    One grouped query over every issued letter. A task is overdue as in `_is_overdue`: not
+    done, and either marked overdue by the daily job or past its effective due date.
     """
-    counts = {"recipients": 0, "answered": 0, "overdue": 0}
-    for task in session.scalars(select(RoutingTask).where(RoutingTask.letter_id == letter.id)):
-        status = load_status(session, task.id)
-        counts["recipients"] += 1
-        counts["answered"] += int(status.state in DONE_STATES)
-        counts["overdue"] += int(_is_overdue(task, status, today))
-    return counts
+    issued_ids = select(OfficialLetter.id).where(OfficialLetter.issuer_org_id == organization_id)
+    states = latest_state_subquery(issued_ids)
+    marked = overdue_marked_subquery(issued_ids)
+    # A task always has its `delivered` event; the default only mirrors `derive_status`.
+    state = func.coalesce(states.c.state, EVENT_DELIVERED)
+    done = state.in_(sorted(DONE_STATES))
+    overdue = and_(~done, or_(marked.c.task_id.is_not(None), RoutingTask.due_effective < today))
+    rows = session.execute(
+        select(
+            RoutingTask.letter_id,
+            func.count().label("recipients"),
+            func.sum(case((done, 1), else_=0)).label("answered"),
+            func.sum(case((overdue, 1), else_=0)).label("overdue"),
+        )
+        .outerjoin(states, states.c.task_id == RoutingTask.id)
+        .outerjoin(marked, marked.c.task_id == RoutingTask.id)
+        .where(RoutingTask.letter_id.in_(issued_ids))
+        .group_by(RoutingTask.letter_id)
+    )
+    return {
+        row.letter_id: {"recipients": int(row.recipients), "answered": int(row.answered or 0),
+                        "overdue": int(row.overdue or 0)}
+        for row in rows
+    }
 
 
 # --- task page --------------------------------------------------------------------------
@@ -628,6 +652,11 @@ def _area_names(session, statuses) -> tuple[dict[str, str], dict[str, str]]:
     """Return Thai names of the provinces and districts of `statuses`, by DOPA code."""
     provinces = {s.province_code for s in statuses if s.province_code}
     districts = {s.district_code for s in statuses if s.district_code}
+    return _area_names_of(session, provinces, districts)
+
+
+def _area_names_of(session, provinces: set[str], districts: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Return Thai names of these provinces and districts, by DOPA code."""
     offices = session.scalars(
         select(Organization).where(
             or_(
@@ -649,13 +678,15 @@ def rollup_page(letter_id: int):
     _require_involved(letter)
     today = _today()
     counts = rollup(session, letter, today, viewer=g.user)
-    statuses = recipient_statuses(session, letter, today, viewer=g.user)
-    province_names, district_names = _area_names(session, statuses)
+    pending = recipient_statuses(session, letter, today, viewer=g.user, pending_only=True)
+    province_names, district_names = _area_names_of(
+        session, set(counts["by_province"]) - {""}, set(counts["by_district"]) - {""}
+    )
     return render_template(
         "routing/rollup.html",
         letter=letter,
         counts=counts,
-        pending=[item for item in statuses if not item.confirmed],
+        pending=pending,
         province_names=province_names,
         district_names=district_names,
         today=today,
