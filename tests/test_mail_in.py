@@ -30,7 +30,7 @@ class Mailbox:
 
 
 class ImapHandler(socketserver.StreamRequestHandler):
-    """CAPABILITY, LOGIN, SELECT, SEARCH UNSEEN, FETCH (RFC822), STORE +FLAGS (\\Seen), NOOP, CLOSE and LOGOUT.
+    """CAPABILITY, LOGIN, SELECT, SEARCH UNSEEN, FETCH (RFC822 or BODY.PEEK[]), STORE +FLAGS (\\Seen), NOOP, CLOSE and LOGOUT.
 
     FETCH does not set \\Seen itself (as BODY.PEEK would not), so a test can tell whether
     the client marked the message.
@@ -73,10 +73,14 @@ class ImapHandler(socketserver.StreamRequestHandler):
                 numbers = [str(i) for i, m in enumerate(mailbox.messages, 1) if "\\Seen" not in m["flags"]]
                 self.send(f"* SEARCH {' '.join(numbers)}".rstrip() + "\r\n")
                 self.send(f"{tag} OK SEARCH completed\r\n")
-            elif command == "FETCH" and arguments.upper().endswith("(RFC822)"):
+            elif command == "FETCH" and arguments.upper().endswith(("(RFC822)", "(BODY.PEEK[])")):
                 number = int(arguments.split()[0])
                 raw = mailbox.messages[number - 1]["raw"]
-                self.send(f"* {number} FETCH (RFC822 {{{len(raw)}}}\r\n".encode("ascii") + raw + b")\r\n")
+                if arguments.upper().endswith("(RFC822)"):
+                    # As on real servers, a plain fetch sets \Seen; BODY.PEEK[] does not.
+                    mailbox.messages[number - 1]["flags"].add("\\Seen")
+                item = "RFC822" if arguments.upper().endswith("(RFC822)") else "BODY[]"
+                self.send(f"* {number} FETCH ({item} {{{len(raw)}}}\r\n".encode("ascii") + raw + b")\r\n")
                 self.send(f"{tag} OK FETCH completed\r\n")
             elif command == "STORE" and "+FLAGS" in arguments.upper():
                 number = int(arguments.split()[0])
@@ -253,3 +257,18 @@ def test_cli_fetch_without_host_fails(tmp_path, monkeypatch, capsys):
 
     assert fetch_status == 1
     assert "SARABAN_IMAP_HOST" in capsys.readouterr().err
+
+
+def test_message_stays_unseen_when_ingest_fails(app, session, imap_server, monkeypatch):
+    """A failure while a message is handled leaves it unseen, so the next fetch tries it again."""
+    from workflow.integration import mail
+
+    server, settings = imap_server([letter_mail([("ชร-ว3200.txt", "text/plain", PROVINCE_LETTER_TEXT.encode("utf-8"))])])
+
+    def lost_database(*args, **kwargs):
+        raise ConnectionError("database connection lost")
+
+    monkeypatch.setattr(mail, "_ingest_attachment", lost_database)
+    with pytest.raises(ConnectionError):
+        fetch_mail(app, settings)
+    assert server.mailbox.messages[0]["flags"] == set()

@@ -214,7 +214,9 @@ def _mail_user(session, username: str | None) -> User | None:
 
 
 def _process_message(app: Flask, client: imaplib.IMAP4, session, store, user, number: bytes) -> list[dict]:
-    _status, parts = client.fetch(number, "(RFC822)")
+    # BODY.PEEK[] leaves the message unseen; RFC822 would mark it seen on the server at once, and
+    # a crash before the ingest below would then lose the message for good.
+    _status, parts = client.fetch(number, "(BODY.PEEK[])")
     raw = next((item[1] for item in parts if isinstance(item, tuple)), b"")
     message = email.message_from_bytes(raw, policy=default_policy)
     message_id = str(message.get("Message-ID") or number.decode())
