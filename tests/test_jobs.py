@@ -270,3 +270,28 @@ def test_requeue_after_redis_lost_queue(app, session, store, users, redis_url):
     finally:
         Queue(queue_name, connection=connection).delete(delete_jobs=True)
         connection.close()
+
+
+def test_ingest_as_user_gives_documents_their_office(app, session, tmp_path):
+    from workflow import commands
+    from workflow.models import Document
+
+    commands.seed_demo_users(app)
+    path = tmp_path / "003.txt"
+    path.write_bytes(sample_bytes("003_chum_phae_reminder_arabic.txt"))
+    result = commands.ingest_paths([path], app=app, username=commands.DEMO_UPLOADER)
+    session.expire_all()
+    document = session.get(Document, result[0]["document_id"])
+    assert document.organization.code == "DIST-5709"
+    assert document.uploaded_by.username == "saraban"
+
+
+def test_ingest_as_unknown_user_stores_nothing(app, session, tmp_path):
+    from workflow import commands
+    from workflow.models import Document
+
+    path = tmp_path / "003.txt"
+    path.write_bytes(sample_bytes("003_chum_phae_reminder_arabic.txt"))
+    with pytest.raises(LookupError):
+        commands.ingest_paths([path], app=app, username="ไม่มีผู้ใช้นี้")
+    assert count(session, Document) == 0

@@ -78,7 +78,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     commands.load_directory()
     commands.seed_demo_users()
     if args.samples:
-        commands.ingest_paths([args.samples])
+        commands.ingest_paths([args.samples], username=commands.DEMO_UPLOADER)
     return EXIT_OK
 
 
@@ -99,7 +99,7 @@ def cmd_load_directory(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from workflow import commands
 
-    results = commands.ingest_paths(args.paths)
+    results = commands.ingest_paths(args.paths, username=args.user)
     for result in results:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
     return EXIT_OK
@@ -273,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="store and parse files or folders of letters")
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--user", metavar="USERNAME",
+                   help="upload as this user, so their organization owns and sees the documents")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("serve", help="serve the web app (jobs in-process unless REDIS_URL is set)")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterable
 
 from flask import Flask
+from sqlalchemy import select
 
 from workflow import jobs, operations
 from workflow.app import create_app, get_store, new_session
@@ -23,6 +24,9 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [job %(job_id)s] %(message)s"
 
 # Demo accounts for trying the system; the password is documented in the README.
 DEMO_PASSWORD = "saraban-demo"
+# `saraban setup --samples` uploads the sample letters as this clerk, so the Mae Sai district
+# office owns them and its staff see them.
+DEMO_UPLOADER = "saraban"
 DEMO_USERS = (
     # username, display name, organization code, role
     ("saraban", "นางสาวสมศรี ใจดี", "DIST-5709", ROLE_CLERK),
@@ -101,18 +105,29 @@ def _expand(paths: Iterable[str | os.PathLike]) -> list[Path]:
     return files
 
 
+def _user_named(session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise LookupError(f"no user named {username!r}: create it first (saraban setup creates the demo users)")
+    return user
+
+
 def _read_limited(path: Path, max_bytes: int) -> bytes:
     # One byte over the limit is enough to reject the file without reading all of it.
     with path.open("rb") as handle:
         return handle.read(max_bytes + 1)
 
 
-def ingest_paths(paths: Iterable[str | os.PathLike], app: Flask | None = None) -> list[dict]:
+def ingest_paths(
+    paths: Iterable[str | os.PathLike], app: Flask | None = None, username: str | None = None
+) -> list[dict]:
     """Ingest files, and every file under folders, then run each new parse job here to the end.
 
+    With `username`, the documents are uploaded as that user, so their organization owns and
+    sees them; without it they belong to no organization and no web user sees them.
     Returns one object per file, in order: the parse result of the contract with `path`
     added, or `{"path", "file", "error": {"code", "message"}}` for a file that was rejected.
-    A missing path raises FileNotFoundError before anything is ingested.
+    A missing path, or an unknown username, raises before anything is ingested.
     """
     app = _app(app)
     files = _expand(paths)
@@ -124,10 +139,11 @@ def ingest_paths(paths: Iterable[str | os.PathLike], app: Flask | None = None) -
     with app.app_context():
         session = new_session()
         try:
+            uploader = _user_named(session, username) if username else None
             for path in files:
                 try:
                     ingested = operations.ingest_upload(
-                        session, get_store(), _read_limited(path, max_bytes), path.name, None, max_bytes
+                        session, get_store(), _read_limited(path, max_bytes), path.name, uploader, max_bytes
                     )
                 except WorkflowError as error:
                     results.append({"path": str(path), "file": path.name, "error": {"code": error.code, "message": error.message_th}})
