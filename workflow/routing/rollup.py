@@ -19,8 +19,8 @@ from workflow.models import ORG_DEPARTMENT, ORG_DISTRICT_OFFICE, ORG_LAO, ORG_PR
 from workflow.routing.calendar import today_in_thailand
 from workflow.routing.errors import NotFound
 from workflow.routing.incoming import normalize_doc_number
-from workflow.routing.models import OfficialLetter, RoutingTask
-from workflow.routing.state import ANSWERED_STATES, latest_state_subquery
+from workflow.routing.models import OfficialLetter
+from workflow.routing.state import task_answers_subquery
 
 # Letters per level are few (department, province, district), so the walk down is short.
 MAX_CASCADE_DEPTH = 10
@@ -128,21 +128,19 @@ def _per_lao_query(letter_ids: list[int], viewer: User | None, with_names: bool 
     An LAO has confirmed when any of its tasks is in ANSWERED_STATES. A task in any other
     state is open, and only open tasks give a due date, so a confirmed LAO may still have one.
     """
-    states = latest_state_subquery(letter_ids)
-    answered = states.c.state.in_(sorted(ANSWERED_STATES))
+    tasks = task_answers_subquery(letter_ids)
     areas = [Organization.id.label("organization_id"), Organization.province_code, Organization.district_code]
     if with_names:
         areas += [Organization.code, Organization.name_th]
-    confirmed = func.max(case((answered, 1), else_=0))
+    confirmed = func.max(tasks.c.answered)
     query = (
         select(
             *areas,
             confirmed.label("confirmed"),
-            func.min(case((~answered, RoutingTask.due_effective))).label("due_effective"),
+            func.min(case((tasks.c.answered == 0, tasks.c.due_effective))).label("due_effective"),
         )
-        .join(RoutingTask, RoutingTask.recipient_org_id == Organization.id)
-        .join(states, states.c.task_id == RoutingTask.id)
-        .where(RoutingTask.letter_id.in_(letter_ids), Organization.kind == ORG_LAO)
+        .join(tasks, tasks.c.recipient_org_id == Organization.id)
+        .where(Organization.kind == ORG_LAO)
         .group_by(*areas)
     )
     if viewer is not None:
