@@ -8,6 +8,7 @@ the target as it was.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -183,6 +184,28 @@ def test_postgres_json_restore_continues_ids(postgres_source, postgres_admin, tm
     proc = saraban(target, "ingest", str(letter))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout)["document_id"] == 4
+
+
+def in_utc(rows: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    """Give every datetime the UTC zone: SQLite returns the stored UTC times without one."""
+    def normalize(value):
+        if isinstance(value, datetime.datetime):
+            return value.replace(tzinfo=datetime.timezone.utc) if value.tzinfo is None else value.astimezone(datetime.timezone.utc)
+        return value
+
+    return {table: [tuple(normalize(value) for value in row) for row in table_rows] for table, table_rows in rows.items()}
+
+
+@pytest.mark.postgres
+def test_sqlite_json_restores_into_postgres(sqlite_source, postgres_admin, tmp_path):
+    target = {"DATABASE_URL": postgres_admin(), "SARABAN_STORAGE": str(tmp_path / "originals")}
+    backup_and_restore(sqlite_source, target, tmp_path / "backup", "--database-format", "json")
+    source_rows = in_utc(table_rows(sqlite_source["DATABASE_URL"]))
+    target_rows = in_utc(table_rows(target["DATABASE_URL"]))
+    assert sorted(target_rows) == sorted(source_rows)
+    for table, rows in source_rows.items():
+        assert target_rows[table] == rows, table
+    assert stored_bytes(Path(target["SARABAN_STORAGE"])) == stored_bytes(Path(sqlite_source["SARABAN_STORAGE"]))
 
 
 # --- refusals ---------------------------------------------------------------------------

@@ -430,7 +430,9 @@ def _decode_value(value: Any, python_type: type | None) -> Any:
     if value is None or python_type is None:
         return value
     if python_type is dt.datetime:
-        return dt.datetime.fromisoformat(value)
+        moment = dt.datetime.fromisoformat(value)
+        # SQLite returns the project's UTC times without a zone; PostgreSQL would read them in its own.
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
     if python_type is dt.date:
         return dt.date.fromisoformat(value)
     if python_type is dt.time:
