@@ -191,3 +191,36 @@ def test_sale_prepared_approved_confirmed_and_published(server, browser, tmp_pat
     assert page.locator("#not-found").inner_text() == "ไม่พบใบรับรองนี้"
     screenshot(page, tmp_path, "ledger-verify-not-found.png")
     page.context.close()
+
+
+def test_dla_previews_allocation_and_reconciles(server, browser, tmp_path):
+    _app, base_url = server
+    bins = tmp_path / "bins.csv"
+    bins.write_text("lao_code,verified_bins\n5570901,3000\n5570902,1000\n", encoding="utf-8")
+    registry = tmp_path / "registry.csv"
+    registry.write_text("account_code,serial_start,serial_end,status\nLAO-5570901,1000001,1000020,active\n"
+                        "DLA,2000001,2000100,active\n", encoding="utf-8")
+
+    # The DLA officer previews an allocation: round 5 is fully allocated, so the preview is refused.
+    page = open_as(browser, base_url, "demo.dla.carbon", "/ledger/dla")
+    form = page.locator("#allocation form")
+    form.locator("input[name=round_number]").fill(str(ledger_demo.ROUND_NUMBER))
+    form.locator("input[name=bins_csv]").set_input_files(str(bins))
+    form.locator("input[name=letter_reference]").fill("มท 0821.2/ว 2101")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector(".flash-error")
+    assert "กรมไม่มีหน่วยของรอบการรับรองที่ 5 เหลือให้จัดสรร" in flash_text(page)
+    assert page.locator("#new-round input[name=round_number]").input_value() == ""
+    screenshot(page, tmp_path, "ledger-dla-allocation-refused.png")
+
+    # The reconciliation page lists each kind of difference against the registry file.
+    page.goto(base_url + "/ledger/dla/reconcile")
+    page.locator("#registry-form input[name=registry_csv]").set_input_files(str(registry))
+    page.locator("#registry-form button[type=submit]").click()
+    page.wait_for_selector("#differences")
+    kinds = {row.get_attribute("data-kind") for row in page.locator("tr.difference").all()}
+    assert "holder" in kinds
+    assert "missing_here" in kinds
+    assert "missing_there" in kinds
+    screenshot(page, tmp_path, "ledger-dla-reconcile.png")
+    page.context.close()

@@ -154,7 +154,7 @@ def _render_lao(http_status: int = 200):
         buyers=queries.buyer_accounts(session), reservations=queries.open_reservations(session, account),
         price_baht=operations.reference_price_satang() / 100, today=today_in_thailand(),
         is_officer=g.user.role == ROLE_OFFICER, is_executive=g.user.role == ROLE_SUPERVISOR,
-        form=request.form if request.method == "POST" else {},
+        form=request.form if request.endpoint == "ledger.sale" else {},
     ), http_status
 
 
@@ -292,7 +292,8 @@ def _render_dla(http_status: int = 200, **extra: Any):
         "ledger/dla.html", rounds=queries.rounds(session), pending=queries.pending_requests(session, dla.id),
         confirmations=queries.awaiting_dla_confirmation(session), totals=reports.balances(session),
         area_rows=_area_rows(level), level=level, is_officer=g.user.role == ROLE_OFFICER,
-        is_executive=g.user.role == ROLE_SUPERVISOR, form=request.form if request.method == "POST" else {},
+        is_executive=g.user.role == ROLE_SUPERVISOR,
+        form=request.form if request.endpoint == "ledger.record_round" else {},
         **extra,
     ), http_status
 
@@ -336,6 +337,10 @@ def allocation_preview():
             raise NotFound("round_not_found", f"ไม่พบรอบการรับรองที่ {round_number}", f"round {round_number} not found")
         bins = read_bins_csv(_uploaded_text("bins_csv", "จำนวนถังขยะเปียก"))
         held = queries.units_held_by_dla(session, certification.id)
+        if held == 0:
+            raise InvalidValue("round_fully_allocated",
+                               f"กรมไม่มีหน่วยของรอบการรับรองที่ {round_number} เหลือให้จัดสรร",
+                               f"DLA holds no units of round {round_number}")
         quantity = _whole("quantity", "จำนวนที่จัดสรร", required=False) or held
         if quantity <= 0 or quantity > held:
             raise InvalidValue("invalid_quantity",
@@ -385,7 +390,10 @@ def reconcile_page():
         except WorkflowError as error:
             flash(error.message_th, "error")
             http_status = error.http_status
-    return render_template("ledger/reconcile.html", differences=differences,
+    counts: dict[str, int] = {}
+    for difference in differences or []:
+        counts[difference.kind] = counts.get(difference.kind, 0) + difference.quantity
+    return render_template("ledger/reconcile.html", differences=differences, counts=counts,
                            columns=reconcile.REQUIRED_COLUMNS), http_status
 
 
