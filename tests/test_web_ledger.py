@@ -373,3 +373,31 @@ def test_reconcile_page_lists_differences(app, session, funded):
 def test_reconcile_page_for_dla_only(app, session, funded):
     response = client_for(app, funded.officers[SELLER]).get("/ledger/dla/reconcile")
     assert response.status_code == 403
+
+
+def test_public_totals_follow_sold_and_retired_serials(app, session, funded):
+    sale = operations.prepare_transfer(
+        session, funded.officers[SELLER], idempotency_key=key(), buyer_account=funded.bank, quantity=20,
+        receipt_number="รบ 78/2568", receipt_date=date(2025, 6, 2), letter_reference="ธนาคาร ที่ ESG 14/2568")
+    operations.approve(session, funded.executives[SELLER], sale.id, idempotency_key=key())
+    operations.confirm(session, funded.dla_head, sale.id, idempotency_key=key())
+    retirement = operations.prepare_retirement(
+        session, funded.dla_officer, idempotency_key=key(), account_code=funded.bank, quantity=5,
+        beneficiary="ธนาคารกรุงไทย จำกัด (มหาชน)", purpose="ชดเชยการใช้ไฟฟ้า ปี 2567",
+        letter_reference="ธนาคาร ที่ ESG 15/2568")
+    operations.approve(session, funded.dla_head, retirement.id, idempotency_key=key())
+    html = app.test_client().get("/ledger/public").get_data(as_text=True)
+    row = re.search(r'<tr data-province="57">(.*?)</tr>', html, re.S).group(1)
+    assert re.search(r'class="num issued">100<', row)
+    assert re.search(r'class="num held-lao">80<', row)
+    assert re.search(r'class="num held-buyer">15<', row)
+    assert re.search(r'class="num retired">5<', row)
+
+
+def test_dla_officer_sees_no_confirm_button(app, session, funded):
+    post(client_for(app, funded.officers[SELLER]), "/ledger/lao/sale", **sale_fields())
+    request_id = latest_request(session).id
+    post(client_for(app, funded.executives[SELLER]), f"/ledger/requests/{request_id}/approve", page="lao")
+    html = client_for(app, funded.dla_officer).get("/ledger/dla").get_data(as_text=True)
+    assert f'data-request="{request_id}"' in html
+    assert f"/ledger/requests/{request_id}/confirm" not in html
