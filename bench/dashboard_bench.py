@@ -2,10 +2,10 @@
 
 Usage: .venv/bin/python bench/dashboard_bench.py [--circulars 1000] [--time-limit 600] [--database URL]
 
-There is no dashboard function in the project yet, so this measures what one would read:
-the roll-up of DLA's latest circular (`workflow.routing.rollup.rollup`, LAO counts by
-province and district) plus the LAO tasks of all DLA's circulars counted by derived state and
-by overdue (one SQL query over `latest_state_subquery`). `dashboard_p95_ms` is the 95th
+There is no dashboard function in the project yet, so this measures what one would read.
+The first part is the roll-up of DLA's latest circular (`workflow.routing.rollup.rollup`, LAO
+counts by province and district). The second counts the LAO tasks of all DLA's circulars by
+derived state and by past due date, in one SQL query over `latest_state_subquery`. `dashboard_p95_ms` is the 95th
 percentile of the two together (the maximum when time allowed fewer than 20 runs); the roll-up alone is printed beside it as the baseline.
 
 The data comes from `bench/generate.py`, which recreates the database and stops adding

@@ -5,7 +5,7 @@ Usage: .venv/bin/python bench/ledger_bench.py [--workers 8] [--seconds 30] [--ve
 Setup: `bench/generate.py` opens LAO accounts, records and allocates a round and posts sales
 with retirements, all through `workflow.ledger.operations`. Each measured posting is one
 reservation of one tonne: `prepare_reservation` by the LAO's officer, then `approve` by its
-executive, which posts it; each worker is a process with its own session and its own LAO.
+executive, which posts it. Each worker is a process with its own session and its own LAO.
 `ledger_postings_per_s_pg` counts posted reservations over the wall time of 8 workers;
 `ledger_postings_per_s_one_worker` is the baseline from one worker in this process.
 
