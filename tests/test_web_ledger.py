@@ -401,3 +401,29 @@ def test_dla_officer_sees_no_confirm_button(app, session, funded):
     html = client_for(app, funded.dla_officer).get("/ledger/dla").get_data(as_text=True)
     assert f'data-request="{request_id}"' in html
     assert f"/ledger/requests/{request_id}/confirm" not in html
+
+
+def test_posted_sale_links_certificate_pdf(app, session, funded):
+    post(client_for(app, funded.officers[SELLER]), "/ledger/lao/sale", **sale_fields())
+    request_id = latest_request(session).id
+    post(client_for(app, funded.executives[SELLER]), f"/ledger/requests/{request_id}/approve", page="lao")
+    post(client_for(app, funded.dla_head), f"/ledger/requests/{request_id}/confirm")
+    client = client_for(app, funded.officers[SELLER])
+    link = re.search(r'class="certificate-link" href="([^"]+)"', client.get("/ledger/lao").get_data(as_text=True))
+    assert link is not None
+    pdf = client.get(link.group(1))
+    assert pdf.status_code == 200
+    assert pdf.data.startswith(b"%PDF")
+
+
+def test_approve_twice_same_key_posts_once(app, session, funded):
+    post(client_for(app, funded.officers[SELLER]), "/ledger/lao/sale", **sale_fields())
+    request_id = latest_request(session).id
+    client = client_for(app, funded.executives[SELLER])
+    first = post(client, f"/ledger/requests/{request_id}/approve", page="lao", idempotency_key="web-approve-once")
+    before = event_count(session)
+    second = post(client, f"/ledger/requests/{request_id}/approve", page="lao", idempotency_key="web-approve-once")
+    assert first.status_code == 302
+    assert second.status_code == 302
+    assert event_count(session) == before
+    assert latest_request(session).status == "approved"

@@ -22,6 +22,7 @@ from workflow.errors import InvalidValue, NotFound, PermissionDenied, WorkflowEr
 from workflow.ledger import operations, queries, reconcile, reports
 from workflow.ledger.accounts import DLA_CODE
 from workflow.ledger.allocation import largest_remainder, read_bins_csv
+from workflow.ledger.certificates import TITLES as CERTIFICATE_TITLES
 from workflow.ledger.certificates import certificate_pdf
 from workflow.ledger.models import ACCOUNT_RETIREMENT
 from workflow.ledger.operations import STATUS_NAMES_TH
@@ -428,6 +429,14 @@ def _account_name(code: str | None) -> str:
     return account.name_th if account is not None else code
 
 
+def _certificate_url(item) -> str | None:
+    """Return the certificate PDF's URL of a posted sale or retirement request, else None."""
+    if item.status != "posted" or item.kind not in CERTIFICATE_TITLES:
+        return None
+    transaction = queries.transaction_of_request(get_session(), item.id)
+    return url_for("ledger.certificate", transaction_id=transaction.id) if transaction else None
+
+
 @bp.app_context_processor
 def _ledger_helpers():
     return {
@@ -435,6 +444,7 @@ def _ledger_helpers():
         "ledger_status_th": STATUS_NAMES_TH,
         "ledger_kind_th": REQUEST_KIND_NAMES_TH,
         "ledger_account_name": _account_name,
+        "ledger_certificate_url": _certificate_url,
         "ledger_bucket_th": BUCKET_NAMES_TH,
         "difference_th": reconcile.DIFFERENCE_NAMES_TH,
         "registry_status_th": reconcile.STATUS_NAMES_TH,
