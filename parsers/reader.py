@@ -30,6 +30,12 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 MAX_PDF_PAGES = 500
 # Sum over all pages of the decompressed size of their content streams.
 MAX_CONTENT_BYTES = 64 * 1024 * 1024
+# Pixels of one image XObject, which pdfium decodes whole when it renders a page for OCR.
+# The value is Pillow's default decompression-bomb threshold; an A4 page scanned at 600 dpi
+# has about 35 million.
+MAX_IMAGE_PIXELS = 89_478_485
+# Form and image XObjects looked at per file; a file with more is not refused, only not checked further.
+MAX_XOBJECTS_CHECKED = 10_000
 _INFLATE_CHUNK = 1024 * 1024
 
 # Bytes a file starts with, for the kinds the reader can name.
@@ -235,7 +241,11 @@ def _extract_pages(data: bytes, progress: ProgressCallback | None, settings: ocr
 
 
 def _check_pdf_limits(reader: pypdf.PdfReader, total: int) -> None:
-    """Raise InputError for a PDF over MAX_PDF_PAGES or MAX_CONTENT_BYTES of page content."""
+    """Raise InputError for a PDF over MAX_PDF_PAGES, MAX_CONTENT_BYTES or MAX_IMAGE_PIXELS.
+
+    Page content streams and form XObjects count towards MAX_CONTENT_BYTES, each XObject
+    once per file however many pages use it.
+    """
     if total > MAX_PDF_PAGES:
         raise InputError(
             "too_many_pages",
@@ -243,13 +253,17 @@ def _check_pdf_limits(reader: pypdf.PdfReader, total: int) -> None:
             f"the PDF has {total} pages, over the limit of {MAX_PDF_PAGES}",
         )
     content_bytes = 0
+    seen_xobjects: set[int] = set()
     for number, page in enumerate(reader.pages, start=1):
         try:
-            streams = _content_streams(page)
+            streams = _content_streams(page) + _xobject_streams(page.get("/Resources"), seen_xobjects)
         except Exception as exc:  # noqa: BLE001 - a damaged page is reported when it is extracted
             log.info("page %s: content streams unreadable: %s: %s", number, type(exc).__name__, exc)
             continue
         for stream in streams:
+            if stream.get("/Subtype") == "/Image":
+                _check_image_size(stream, number)
+                continue
             content_bytes += _inflated_size(stream, MAX_CONTENT_BYTES - content_bytes)
             if content_bytes > MAX_CONTENT_BYTES:
                 raise InputError(
@@ -258,6 +272,44 @@ def _check_pdf_limits(reader: pypdf.PdfReader, total: int) -> None:
                     "ระบบจึงไม่อ่าน กรุณาขอไฟล์ใหม่จากผู้ส่ง",
                     f"page {number}: decompressed page content over the limit of {MAX_CONTENT_BYTES} bytes",
                 )
+
+
+def _check_image_size(image, number: int) -> None:
+    try:
+        pixels = int(image.get("/Width", 0)) * int(image.get("/Height", 0))
+    except (TypeError, ValueError):
+        return
+    if pixels > MAX_IMAGE_PIXELS:
+        raise InputError(
+            "image_too_large",
+            f"ภาพในหน้า {number} ของไฟล์ PDF นี้ใหญ่เกินกว่าที่ระบบอ่านได้ ({pixels:,} จุดภาพ) กรุณาขอไฟล์ใหม่จากผู้ส่ง",
+            f"page {number}: an image of {pixels} pixels, over the limit of {MAX_IMAGE_PIXELS}",
+        )
+
+
+def _xobject_streams(resources, seen: set[int]) -> list:
+    """Return the form and image XObjects under `resources`, nested forms included, not yet in `seen`."""
+    found = []
+    pending = [resources]
+    while pending and len(seen) < MAX_XOBJECTS_CHECKED:
+        current = pending.pop()
+        current = current.get_object() if current is not None else None
+        if not isinstance(current, pypdf.generic.DictionaryObject):
+            continue
+        xobjects = current.get("/XObject")
+        xobjects = xobjects.get_object() if xobjects is not None else None
+        if not isinstance(xobjects, pypdf.generic.DictionaryObject):
+            continue
+        for reference in xobjects.values():
+            key = reference.idnum if isinstance(reference, pypdf.generic.IndirectObject) else id(reference)
+            if key in seen:
+                continue
+            seen.add(key)
+            stream = reference.get_object()
+            if isinstance(stream, pypdf.generic.StreamObject):
+                found.append(stream)
+                pending.append(stream.get("/Resources"))
+    return found
 
 
 def _content_streams(page: pypdf.PageObject) -> list:
