@@ -41,7 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions[STORE_EXTENSION] = OriginalStore(app.config["SARABAN_STORAGE"])
     app.teardown_appcontext(_close_session)
 
-    from workflow.web import api, auth, documents, fonts, ledger, routing
+    from workflow.web import admin, api, auth, documents, fonts, ledger, routing
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(documents.bp)
@@ -49,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(fonts.bp)
     app.register_blueprint(routing.bp)
     app.register_blueprint(ledger.bp)
+    app.register_blueprint(admin.bp)
     _register_template_helpers(app)
     _register_error_handlers(app)
     return app

@@ -15,7 +15,7 @@ from workflow.app import create_app, get_store, new_session
 from workflow.db import upgrade_to_head
 from workflow.directory import load_directory as load_directory_rows
 from workflow.errors import WorkflowError
-from workflow.models import ROLE_CLERK, ROLE_OFFICER, ROLE_SUPERVISOR, User
+from workflow.models import ROLE_ADMIN, ROLE_CLERK, ROLE_OFFICER, ROLE_SUPERVISOR, User
 from workflow.routing import schedule as routing_schedule
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ DEMO_USERS = (
     ("saraban", "นางสาวสมศรี ใจดี", "DIST-5709", ROLE_CLERK),
     ("maesai.supervisor", "นายประเสริฐ วงศ์คำ", "DIST-5709", ROLE_SUPERVISOR),
     ("wiangphangkham.officer", "นายอนุชา แสงทอง", "5570903", ROLE_OFFICER),
+    ("maesai.admin", "นางวันเพ็ญ ศรีสุวรรณ", "DIST-5709", ROLE_ADMIN),
 )
 
 
