@@ -127,18 +127,40 @@ def _one_page(contents: bytes, resources: bytes = b"<< >>") -> list[bytes]:
     ]
 
 
-def flate_bomb_pdf() -> bytes:
-    """One page whose content stream inflates to BOMB_INFLATED_BYTES of zeros.
-
-    The zeros are compressed a megabyte at a time, so the gigabyte never exists in memory.
-    """
+def _zeros_deflated() -> bytes:
+    """Return BOMB_INFLATED_BYTES of zeros, deflated a megabyte at a time so the gigabyte never exists in memory."""
     compressor = zlib.compressobj(9)
     chunk = bytes(1024 * 1024)
     parts = [compressor.compress(chunk) for _ in range(BOMB_INFLATED_BYTES // len(chunk))]
     parts.append(compressor.flush())
-    stream = b"".join(parts)
+    return b"".join(parts)
+
+
+def flate_bomb_pdf() -> bytes:
+    """One page whose content stream inflates to BOMB_INFLATED_BYTES of zeros."""
+    stream = _zeros_deflated()
     contents = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"
     return _pdf_from_objects(_one_page(contents))
+
+
+def _xobject_bomb_pdf(xobject_dictionary: bytes, contents_text: bytes) -> bytes:
+    stream = _zeros_deflated()
+    xobject = xobject_dictionary + b" /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"
+    contents = b"<< /Length %d >>\nstream\n" % len(contents_text) + contents_text + b"\nendstream"
+    return _pdf_from_objects(_one_page(contents, resources=b"<< /XObject << /X1 5 0 R >> >>") + [xobject])
+
+
+def form_bomb_pdf() -> bytes:
+    """One page that draws a form XObject whose stream inflates to BOMB_INFLATED_BYTES."""
+    return _xobject_bomb_pdf(b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842]", b"/X1 Do")
+
+
+def image_bomb_pdf() -> bytes:
+    """One page that draws a 32768 x 32768 grey image, a gigabyte once decoded, and has no text."""
+    return _xobject_bomb_pdf(
+        b"<< /Type /XObject /Subtype /Image /Width 32768 /Height 32768 /ColorSpace /DeviceGray /BitsPerComponent 8",
+        b"q 595 0 0 842 0 0 cm /X1 Do Q",
+    )
 
 
 def deep_nesting_pdf() -> bytes:
@@ -211,6 +233,8 @@ CASES = [
     Case("aes_owner_only", "เข้ารหัส-aes-เจ้าของ.pdf", aes_owner_only_pdf, None),
     Case("many_blank_pages", "๘๐๐-หน้า.pdf", many_blank_pages_pdf, "too_many_pages", heavy=True),
     Case("flate_bomb", "bomb.pdf", flate_bomb_pdf, "content_too_large", heavy=True),
+    Case("form_bomb", "bomb-form.pdf", form_bomb_pdf, "content_too_large", heavy=True),
+    Case("image_bomb", "bomb-ภาพ.pdf", image_bomb_pdf, "image_too_large", heavy=True),
     Case("deep_nesting", "ซ้อนลึก.pdf", deep_nesting_pdf, None),
     Case("image_only_pdf", "สแกน.pdf", image_only_pdf, None),
     Case("english_letter", "english.txt", lambda: ENGLISH_LETTER.encode(), None),
