@@ -1,4 +1,6 @@
-"""The admin screens in headless Chromium: the Mae Sai admin adds a declared holiday and grants a delegation.
+"""The admin screens in headless Chromium, used by the Mae Sai district office's admin.
+
+The admin adds a declared holiday, grants a delegation, adds a clerk and sets the book code.
 
 The accounts are the demo accounts of `saraban setup` (`commands.seed_demo_users`), signed in
 with the demo password. Set SARABAN_SCREENSHOT_DIR to keep the screenshots for a look.
@@ -140,4 +142,31 @@ def test_clerk_gets_thai_refusal_on_admin_page(server, browser, tmp_path):
 
     assert "บทบาทของท่านไม่มีสิทธิ์เข้าหน้าผู้ดูแลระบบ" in page.content()
     assert page.locator("#add-holiday").count() == 0
+    page.context.close()
+
+
+def test_admin_adds_staff_and_sets_book_code(server, browser, tmp_path):
+    app, base_url = server
+    page = open_as(browser, base_url, ADMIN, "/admin/staff")
+
+    page.fill("#create-staff input[name=username]", "maesai.clerk2")
+    page.fill("#create-staff input[name=display_name]", "นางสาวกนกวรรณ คำแก้ว")
+    page.select_option("#create-staff select[name=role]", "clerk")
+    page.fill("#create-staff input[name=password]", "เริ่มต้น-2570")
+    page.click("#create-staff button[type=submit]")
+    page.wait_for_load_state()
+    screenshot(page, tmp_path, "admin-staff.png")
+
+    assert "เพิ่มผู้ใช้ maesai.clerk2 (นางสาวกนกวรรณ คำแก้ว) แล้ว" in flash_text(page)
+    assert "นางสาวกนกวรรณ คำแก้ว" in page.locator("table.staff[data-org='DIST-5709']").inner_text()
+
+    page.click("nav.admin-tabs >> text=ตั้งค่าหน่วยงาน")
+    page.wait_for_load_state()
+    page.fill("#office-settings input[name=doc_prefix]", "ชร 0023.20")
+    page.click("#office-settings button[type=submit]")
+    page.wait_for_load_state()
+    screenshot(page, tmp_path, "admin-settings.png")
+
+    assert "บันทึกการตั้งค่าของสำนักงานส่งเสริมการปกครองท้องถิ่นอำเภอแม่สายแล้ว" in flash_text(page)
+    assert page.input_value("#office-settings input[name=doc_prefix]") == "ชร 0023.20"
     page.context.close()

@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
 from tests.conftest import TEST_PASSWORD
 from workflow.models import User
@@ -24,12 +25,16 @@ ORDER = "คำสั่งสำนักงานส่งเสริมก�
 @pytest.fixture
 def admins(session, users):
     """An admin of the Mae Sai district office and one of the Chiang Saen district office."""
+    # A cheap hash, like the one `cheap_password_hashes` gives the other users. Tests sign these admins in by session.
+    password_hash = generate_password_hash(TEST_PASSWORD, "pbkdf2:sha256:1000")
     return {
         "maesai": admin.create_staff_user(
-            session, None, "wanphen", "นางวันเพ็ญ ศรีสุวรรณ", TEST_PASSWORD, "DIST-5709", "admin"
+            session, None, "wanphen", "นางวันเพ็ญ ศรีสุวรรณ", TEST_PASSWORD, "DIST-5709", "admin",
+            password_hash=password_hash,
         ),
         "chiangsaen": admin.create_staff_user(
-            session, None, "kittipong", "นายกิตติพงษ์ บุญมา", TEST_PASSWORD, "DIST-5707", "admin"
+            session, None, "kittipong", "นายกิตติพงษ์ บุญมา", TEST_PASSWORD, "DIST-5707", "admin",
+            password_hash=password_hash,
         ),
     }
 
@@ -122,7 +127,7 @@ def test_holiday_sample_uses_office_lead_time(app, session, admins):
 
     page = client_for(app, admins["maesai"]).get("/admin/holidays?year=2570").get_data(as_text=True)
 
-    # Songkran 13–15 April 2027; the parent's due date is Friday 16 April.
+    # Songkran is 13–15 April 2027, so the parent's due date is Friday 16 April.
     assert "กำหนด 3 วันทำการก่อนวันที่ 16 เมษายน 2570 จะเป็นวันที่ 8 เมษายน 2570" in page
 
 
