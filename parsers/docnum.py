@@ -21,6 +21,46 @@ NUMBER_LINE_RE = re.compile(
 )
 
 
+# OCR reads `/ว` as digits glued to the office code: `มท 0808.222 1352` for `มท 0808.2/ว 1352`.
+MISREAD_NUMBER_RE = re.compile(
+    rf"(?<!ด่วน)(?<![ก-๛])ที่?\s*(?P<prefix>[ก-ฮ]\s?[ก-ฮ])\.?\s*"
+    rf"(?P<office>{DIGIT}{{4}}\.{DIGIT}{{2,5}})\s+(?P<serial>{DIGIT}{{1,6}})(?!{DIGIT}|\s*/)"
+)
+# OCR readings of `/ว` after the sub-unit: the slash as 1, 7 or 2 or lost, and ว as 2.
+CIRCULAR_MARK_READINGS = ("2", "22", "12", "72")
+
+
+def office_widths(prefix: str) -> tuple[int, ...]:
+    """Return the allowed digit counts of the sub-unit after the four-digit office code.
+
+    A ministry's units have one digit (`มท 0808.2`). A province's district offices run to two
+    (`ขก 0023.15`), so the longer reading is tried first.
+    """
+    from parsers import codes
+
+    return (1,) if prefix in codes.MINISTRY_BY_CODE else (2, 1)
+
+
+def misread_number(text: str) -> tuple[re.Match, dict] | None:
+    """Return the match and DOCNUM dict for a number whose `/ว` OCR read as digits, or None.
+
+    The office code is checked against the pattern for its prefix. A sub-unit longer than that
+    pattern allows, whose surplus digits read as `/ว`, is split there.
+    """
+    match = MISREAD_NUMBER_RE.search(text)
+    if not match:
+        return None
+    prefix = re.sub(r"\s", "", match.group("prefix"))
+    code, sub = to_arabic(match.group("office")).split(".")
+    serial_text = to_arabic(match.group("serial"))
+    for width in office_widths(prefix):
+        if sub[width:] in CIRCULAR_MARK_READINGS:
+            office = f"{code}.{sub[:width]}"
+            return match, {"text": f"{prefix} {office}/ว {serial_text}", "prefix": prefix,
+                           "office": office, "circular": True, "serial": int(serial_text)}
+    return None
+
+
 def normalize(match: re.Match) -> dict:
     """Return the DOCNUM dict for a DOCNUM_RE match: Arabic digits and canonical spacing."""
     prefix = re.sub(r"[\s.]", "", match.group("prefix"))

@@ -10,7 +10,7 @@ import re
 
 from parsers import slips
 from parsers.deadlines import find_asap, find_deadlines
-from parsers.docnum import NUMBER_LINE_RE, normalize
+from parsers.docnum import NUMBER_LINE_RE, misread_number, normalize
 from parsers.lettercheck import check_file, check_letter, warning
 from parsers.thaidate import parse_time
 from parsers.parts import (
@@ -59,6 +59,27 @@ def parse_letters(text: str) -> list[dict]:
         letters.append(letter)
     check_file(letters)
     return [_ordered(letter) for letter in letters]
+
+
+def attach_page_warnings(letters: list[dict], warnings: list[dict]) -> list[dict]:
+    """Move each page-level warning (one with a `page`) onto the letter whose pages contain it.
+
+    The warning keeps all its keys (`page`, `box`, `image_size`, `text` for an OCR field).
+    Returns the warnings that stay file-level: those without a page, or on a page no letter
+    covers.
+    """
+    remaining = []
+    for item in warnings:
+        page = item.get("page") if isinstance(item, dict) else None
+        owner = None
+        if isinstance(page, int):
+            owner = next((letter for letter in letters
+                          if letter.get("pages") and letter["pages"][0] <= page <= letter["pages"][1]), None)
+        if owner is None:
+            remaining.append(item)
+        else:
+            owner["warnings"].append(item)
+    return remaining
 
 
 # ---- splitting --------------------------------------------------------------------------
@@ -252,6 +273,8 @@ def _parse_head(letter: dict, lines: list[Line], head_end: int, stamp_lines: set
     for i, line in head:
         text = line.text
         number = NUMBER_LINE_RE.search(text)
+        if number is None and letter["doc_number"] is None:
+            _misread_number(letter, line)
         if number and letter["doc_number"] is None and (number.start() == 0 or not is_org(text)):
             letter["doc_number"] = normalize(number)
             _span(spans, "doc_number", (line.start + number.start("prefix"), line.start + number.end("serial")))
@@ -313,6 +336,20 @@ def _parse_head(letter: dict, lines: list[Line], head_end: int, stamp_lines: set
                 letter["issuer"] = line.text
                 _span(spans, "issuer", (line.start, line.end))
                 break
+
+
+def _misread_number(letter: dict, line: Line) -> None:
+    """Read a number line whose `/ว` OCR turned into digits (`ที่ มท 0808.222 1352`)."""
+    found = misread_number(line.text)
+    if found is None:
+        return
+    match, number = found
+    letter["doc_number"] = number
+    _span(letter["spans"], "doc_number", (line.start + match.start("prefix"), line.start + match.end("serial")))
+    letter["_warnings"].append(warning(
+        "low_confidence",
+        f"เลขที่หนังสืออ่านได้ไม่ชัด (\"{match.group()}\" อ่านเป็น {number['text']}) ควรตรวจสอบกับต้นฉบับ",
+        "doc_number"))
 
 
 def _parse_memo_unit(letter: dict, line: Line) -> None:

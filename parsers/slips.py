@@ -11,6 +11,8 @@ dictionary, never a fixed pair of strings:
 - a month name inside a date with one letter wrong;
 - an unknown province or ministry code in a letter number or an address (`ขร` for `ชร`),
   chosen by the issuer's province and postal code;
+- a ต read as ด or the reverse (`อัดรา`, `ดามหนังสือ`, `ดำบล`, `เงินเตือน`), when the corrected
+  run of Thai letters segments into more frequent words by more than the cost of the slip;
 - decision words inside an endorsement (`กราบ` for `ทราบ`, `ทือปฏิบัติ` for `ถือปฏิบัติ`),
   see `correct_decision_words`.
 
@@ -159,6 +161,9 @@ _KEYWORD_NEAR = _build_neighbourhood(LINE_KEYWORDS)
 _LONGEST_KEYWORD = max(map(len, LINE_KEYWORDS))
 _KEYWORD_TONELESS = {TONE_MARK_RE.sub("", k): k for k in LINE_KEYWORDS}
 _KEYWORD_TONELESS_NEAR = _build_neighbourhood(_KEYWORD_TONELESS)
+# Vowels and tone marks written above the consonant, which OCR of a faint scan often loses.
+UPPER_MARK_RE = re.compile("[\u0e31\u0e34-\u0e37\u0e47-\u0e4e]")
+_KEYWORD_BARE = {UPPER_MARK_RE.sub("", k): k for k in LINE_KEYWORDS}
 _MONTH_NEAR = _build_neighbourhood(MONTHS_FULL)
 _DECISION_NEAR = _build_neighbourhood(DECISION_WORDS)
 
@@ -285,6 +290,7 @@ def _narrow(written: str, term: str, terms) -> tuple[int, int, str]:
 CLASS_WORDS = ("ด่วนที่สุด", "ด่วนมาก", "ลับที่สุด", "ลับมาก")
 _CLASS_TONELESS = {TONE_MARK_RE.sub("", w): w for w in CLASS_WORDS}
 _CLASS_NEAR = _build_neighbourhood(_CLASS_TONELESS)
+_CLASS_BARE = {re.sub("[\u0e31\u0e34-\u0e37\u0e47-\u0e4e]", "", w): w for w in CLASS_WORDS}
 _SHORT_LINE_RE = re.compile(r"^[ \t]*([ก-๛][ก-๛ ]{3,14}?)[ \t]*$", re.MULTILINE)
 
 
@@ -297,6 +303,9 @@ def _class_lines(text: str) -> list[tuple[int, int, str]]:
         if written in CLASS_WORDS or is_word(written.replace(" ", "")):
             continue
         word = _CLASS_TONELESS.get(nearest(bare, _CLASS_NEAR) or "")
+        if not word:
+            # `ดวนทสด`: the class word with every upper vowel and tone mark lost.
+            word = _CLASS_BARE.get(UPPER_MARK_RE.sub("", written.replace(" ", "")))
         if word:
             out.append((match.start(1), match.end(1), word))
     return out
@@ -320,6 +329,9 @@ def _line_keywords(text: str) -> list[tuple[int, int, str]]:
         toneless = _KEYWORD_TONELESS.get(bare)
         if toneless is None and len(word) <= _LONGEST_KEYWORD + 1 and not is_word(word):
             toneless = _KEYWORD_TONELESS.get(nearest(bare, _KEYWORD_TONELESS_NEAR) or "")
+        if toneless is None and not is_word(word):
+            # `เรอง`, `เรยน`: the keyword with every upper vowel and tone mark lost.
+            toneless = _KEYWORD_BARE.get(UPPER_MARK_RE.sub("", word))
         if toneless:
             # OCR drops tone marks and first letters (`เรือง`, `รือง` for `เรื่อง`). Letters equal
             # but for tone marks mean the keyword even if they spell a word; one more slip
@@ -398,6 +410,96 @@ def context_codes(head: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+# ด and ต differ by a small hook that OCR often loses or adds.
+HOOK_PAIR = {"ด": "ต", "ต": "ด"}
+HOOK_SKELETON = str.maketrans({"ต": "ด"})
+# Cost of assuming one ด/ต slip, in the units of the word costs below (natural log of a
+# frequency ratio): a slip is corrected only when the corrected words are about 1,100 times
+# more likely in the Thai National Corpus counts than the written ones.
+HOOK_SLIP_COST = 7.0
+# Cost of a letter that starts no known word, higher than any word's cost per letter.
+UNKNOWN_LETTER_COST = 10.0
+# Cost of a dictionary word that has no corpus count.
+UNCOUNTED_WORD_COST = 14.0
+LONGEST_WORD = 20
+# Runs of Thai letters longer than this are left alone, to bound the work per run.
+HOOK_RUN_MAX = 400
+_THAI_RUN_RE = re.compile(r"[ก-๛]+")
+
+
+@functools.cache
+def _word_costs() -> tuple[dict[str, float], dict[str, list[str]]]:
+    """Return the cost (-log relative frequency) of each word and the words of each ด/ต skeleton.
+
+    Counts are pythainlp's Thai National Corpus word frequencies (`pythainlp.corpus.tnc`,
+    shipped inside the package), and dictionary words without a count get a fixed cost.
+    """
+    import math
+
+    from pythainlp.corpus import tnc
+    counts = {w: c for w, c in tnc.word_freqs() if THAI_WORD_RE.fullmatch(w) and len(w) <= LONGEST_WORD}
+    total = sum(counts.values())
+    costs = {w: math.log(total / c) for w, c in counts.items()}
+    for word in _dictionary():
+        if len(word) <= LONGEST_WORD and THAI_WORD_RE.fullmatch(word):
+            costs.setdefault(word, UNCOUNTED_WORD_COST)
+    by_skeleton: dict[str, list[str]] = {}
+    for word in costs:
+        if "ด" in word or "ต" in word:
+            by_skeleton.setdefault(word.translate(HOOK_SKELETON), []).append(word)
+    return costs, by_skeleton
+
+
+def _hook_slips(text: str) -> list[tuple[int, int, str]]:
+    """Find words with ต read as ด or ด read as ต, by segmenting each run of Thai letters.
+
+    Each run is segmented twice over: once as written, and once allowing words that differ from
+    the written letters only at ด/ต, each difference costing HOOK_SLIP_COST. A word of the
+    cheapest segmentation that differs from the text is a correction.
+    """
+    costs, by_skeleton = _word_costs()
+    out = []
+    for run in _THAI_RUN_RE.finditer(text):
+        word = run.group()
+        if len(word) > HOOK_RUN_MAX or ("ด" not in word and "ต" not in word):
+            continue
+        for start, end, fixed in _segment_hooks(word, costs, by_skeleton):
+            out.append((run.start() + start, run.start() + end, fixed))
+    return out
+
+
+def _segment_hooks(run: str, costs: dict[str, float], by_skeleton: dict[str, list[str]]):
+    size = len(run)
+    best = [0.0] + [float("inf")] * size
+    back: list[tuple[int, str | None]] = [(0, None)] * (size + 1)
+    for i in range(size):
+        if best[i] == float("inf"):
+            continue
+        step = best[i] + UNKNOWN_LETTER_COST
+        if step < best[i + 1]:
+            best[i + 1], back[i + 1] = step, (i, None)
+        for end in range(i + 1, min(size, i + LONGEST_WORD) + 1):
+            piece = run[i:end]
+            choices = []
+            if piece in costs:
+                choices.append((costs[piece], piece))
+            for candidate in by_skeleton.get(piece.translate(HOOK_SKELETON), ()):
+                if candidate != piece:
+                    slips = sum(a != b for a, b in zip(candidate, piece))
+                    choices.append((costs[candidate] + HOOK_SLIP_COST * slips, candidate))
+            for cost, candidate in choices:
+                if best[i] + cost < best[end]:
+                    best[end], back[end] = best[i] + cost, (i, candidate)
+    found = []
+    end = size
+    while end > 0:
+        start, candidate = back[end]
+        if candidate is not None and candidate != run[start:end]:
+            found.append((start, end, candidate))
+        end = start
+    return found[::-1]
+
+
 def correct_words(text: str) -> tuple[str, list[dict]]:
     """Return `text` with word slips corrected (marks, keywords, domain terms, month names).
 
@@ -408,6 +510,7 @@ def correct_words(text: str) -> tuple[str, list[dict]]:
     corrector.apply(_line_keywords(corrector.text))
     corrector.apply(_class_lines(corrector.text))
     corrector.apply(_domain_terms(corrector.text))
+    corrector.apply(_hook_slips(corrector.text))
     corrector.apply(_month_names(corrector.text))
     return corrector.text, corrector.corrections
 
