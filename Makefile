@@ -26,6 +26,7 @@ install-test: $(VENV)/.installed-test
 
 setup: install
 	$(BIN)/saraban setup --samples samples
+	$(BIN)/saraban demo
 
 run: setup
 	$(BIN)/saraban serve --host $(HOST) --port $(PORT)

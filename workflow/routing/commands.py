@@ -42,6 +42,7 @@ def demo_command() -> int:
         session.close()
         database.dispose()
     sys.stdout.write(f"หนังสือเวียน: {', '.join(summary.letters)}\n")
+    sys.stdout.write(f"หนังสือเวียนที่รอดำเนินการ: {', '.join(summary.pending_letters)}\n")
     sys.stdout.write(f"ผู้ใช้ที่เพิ่มใหม่: {summary.users_created} คน\n")
     sys.stdout.write(f"อนุมัติการยืนยันผู้รับผิดชอบ: {summary.confirmations_approved} แห่ง\n")
     sys.stdout.write(f"{summary.covering_letters}\n")
@@ -73,8 +74,10 @@ def rollup_command(doc_number: str, as_json: bool, as_of: date | None) -> int:
         try:
             letter = find_circular(session, doc_number)
             result = rollup(session, letter, as_of)
-            pending = [item for item in recipient_statuses(session, letter, as_of or today_in_thailand())
-                       if not item.confirmed]
+            # The per-LAO list is only for the Thai lines; JSON carries the counts alone.
+            pending = [] if as_json else recipient_statuses(
+                session, letter, as_of or today_in_thailand(), pending_only=True
+            )
         except WorkflowError as exc:
             sys.stderr.write(f"{exc.message_th} / {exc.message_en} [{exc.code}]\n")
             return EXIT_FAILED
