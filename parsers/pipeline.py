@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from parsers.letter import parse_letters
+from parsers.letter import attach_page_warnings, parse_letters
 from parsers.reader import DEFAULT_MAX_BYTES, ProgressCallback, read_document
 from parsers.textrepair import repair_text
 
@@ -16,6 +16,18 @@ log = logging.getLogger(__name__)
 
 SCHEMA = "saraban.parse/1"
 PAGE_BREAK = "\f"
+
+
+# OCR warnings about one field of a page (a handwritten serial, an unchecked date) belong to the
+# letter on that page; page-wide faults (no text layer, OCR timed out) stay file-level.
+LETTER_PAGE_WARNINGS = frozenset({"low_confidence"})
+
+
+def _file_warnings(letters: list[dict], warnings: list[dict]) -> list[dict]:
+    """Move field-level OCR warnings onto their letters; return the warnings that stay file-level."""
+    per_letter = [w for w in warnings if w.get("code") in LETTER_PAGE_WARNINGS]
+    file_level = [w for w in warnings if w.get("code") not in LETTER_PAGE_WARNINGS]
+    return file_level + attach_page_warnings(letters, per_letter)
 
 
 def parse_document(
@@ -41,5 +53,5 @@ def parse_document(
         "pages": len(read.pages),
         "text_source": read.text_source,
         "letters": letters,
-        "warnings": read.warnings + repair_warnings,
+        "warnings": _file_warnings(letters, read.warnings) + repair_warnings,
     }
