@@ -92,7 +92,9 @@ def _summary(results: dict, started: str) -> str:
             target_text = f"{'≤' if kind == 'max' else '≥'} {target}" if kind else ""
             verdict = _verdict(value, kind, target) if kind else ""
             lines.append(f"| `{key}` | {value} | {target_text} | {verdict} | {figures.get('peak_rss_mb', '')} |")
-    lines += ["", "Not measured yet: " + ", ".join(f"`{name}`" for name in NOT_MEASURED) + ".", "", END]
+    if NOT_MEASURED:
+        lines += ["", "Not measured yet: " + ", ".join(f"`{name}`" for name in NOT_MEASURED) + "."]
+    lines += ["", END]
     return "\n".join(lines)
 
 
