@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/run.py     (what `make bench` runs)
 Writes `bench/results.json` and the summary section of `docs/benchmarks.md`. Each figure
-comes from a script that measures it beside its baseline in the same process; a script
+comes from a script that measures it beside its baseline in the same process. Each script
 runs in a child process so that its peak memory is its own.
 """
 from __future__ import annotations

@@ -19,7 +19,7 @@ PAGE_BREAK = "\f"
 
 
 # OCR warnings about one field of a page (a handwritten serial, an unchecked date) belong to the
-# letter on that page; page-wide faults (no text layer, OCR timed out) stay file-level.
+# letter on that page. Page-wide faults (no text layer, OCR timed out) stay file-level.
 LETTER_PAGE_WARNINGS = frozenset({"low_confidence"})
 
 

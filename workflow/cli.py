@@ -1,6 +1,6 @@
 """The `saraban` command line.
 
-`saraban parse` needs only the parsers; the other commands work on the configured
+`saraban parse` needs only the parsers. The other commands work on the configured
 database (`DATABASE_URL`, SQLite under `var/` by default) and import the service
 lazily so that parsing stays quick to start.
 """

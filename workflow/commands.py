@@ -86,8 +86,8 @@ def seed_demo_users(app: Flask | None = None) -> list[str]:
 
 
 # Kinds of file taken from a folder: letters as PDF, text or scanned images. A folder of
-# letters also holds notes and expected results (README.md, *.expected.json) that are not
-# letters; a file named on its own is always ingested and judged by its content.
+# letters may also contain notes and expected results (README.md, *.expected.json), which are
+# skipped. A file named on its own is always ingested and judged by its content.
 LETTER_SUFFIXES = frozenset({".pdf", ".txt", ".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 
 
