@@ -138,20 +138,12 @@ def test_long_upload_name_is_cut_to_column_size(session, store, users):
     assert result.document.filename.startswith("กกก")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="operations._clean_filename keeps NUL; PostgreSQL rejects it and screens show it",
-)
 def test_upload_name_drops_nul(session, store, users):
     data = LETTER_TEXT.encode()
     result = operations.ingest_upload(session, store, data, "หนังสือ\x00.pdf", users["clerk"], MAX_BYTES)
     assert result.document.filename == "หนังสือ.pdf"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="operations._clean_filename keeps bidirectional controls, so a name can show a false extension",
-)
 def test_upload_name_drops_bidi_controls(session, store, users):
     data = LETTER_TEXT.encode()
     result = operations.ingest_upload(session, store, data, "\u202egdp.ตอบกลับ", users["clerk"], MAX_BYTES)

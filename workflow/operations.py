@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -117,8 +118,14 @@ class IngestResult:
     created: bool
 
 
+# C0 controls and DEL (PostgreSQL text cannot hold NUL), and the Unicode direction controls that
+# could make a screen show a false extension (U+200E/F, U+202A-202E, U+2066-2069).
+_UNSAFE_NAME_CHARACTERS = re.compile("[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def _clean_filename(filename: str) -> str:
-    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    name = _UNSAFE_NAME_CHARACTERS.sub("", filename or "")
+    name = os.path.basename(name.replace("\\", "/")).strip()
     return (name or "ไม่มีชื่อ")[:MAX_FILENAME_LENGTH]
 
 
