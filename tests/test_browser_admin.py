@@ -8,8 +8,6 @@ with the demo password. Set SARABAN_SCREENSHOT_DIR to keep the screenshots for a
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from datetime import date
 from pathlib import Path
@@ -18,6 +16,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from tests.browser_helpers import flash_text, open_as, screenshot
 from workflow import commands
 from workflow.app import create_app
 from workflow.models import User
@@ -27,7 +26,6 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
-TIMEOUT_MS = 60_000
 ADMIN = "maesai.admin"
 ORDER = "คำสั่งสำนักงานส่งเสริมการปกครองท้องถิ่นอำเภอแม่สาย ที่ 12/2570"
 
@@ -62,34 +60,6 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-def open_as(browser, base_url: str, username: str, path: str):
-    """Open a new browser context at `path` and sign in as `username` on the login page it redirects to."""
-    context = browser.new_context(locale="th-TH", viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto(base_url + path)
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", commands.DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    return page
-
-
-def screenshot(page, tmp_path, name: str) -> Path:
-    path = tmp_path / name
-    page.evaluate("document.fonts.ready")
-    page.screenshot(path=str(path), full_page=True)
-    keep = os.environ.get("SARABAN_SCREENSHOT_DIR")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(keep) / name)
-    return path
-
-
-def flash_text(page) -> str:
-    return " ".join(page.locator(".flash").all_inner_texts())
 
 
 def test_admin_adds_holiday_and_grants_delegation(server, browser, tmp_path):

@@ -10,9 +10,7 @@ Set SARABAN_SCREENSHOT_DIR to keep the screenshots for a look.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import threading
 from pathlib import Path
 
@@ -20,19 +18,18 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from tests.browser_helpers import flash_text, new_page, open_as, screenshot
 from workflow import commands
 from workflow.app import create_app
 from workflow.ledger import demo as ledger_demo
 from workflow.ledger.certificates import verification_url
 from workflow.ledger.models import LedgerTransaction
-from workflow.routing import demo
 from workflow.routing.demo import run_demo
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
-TIMEOUT_MS = 60_000
 SELLER = ledger_demo.SELLER
 LAO_OFFICER = f"demo.lao{SELLER}.officer"
 LAO_EXECUTIVE = f"demo.lao{SELLER}.executive"
@@ -75,38 +72,6 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-def new_page(browser):
-    context = browser.new_context(locale="th-TH", viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(TIMEOUT_MS)
-    return context.new_page()
-
-
-def open_as(browser, base_url: str, username: str, path: str):
-    """Open `path` in a new context and sign in as `username` on the login page it redirects to."""
-    page = new_page(browser)
-    page.goto(base_url + path)
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", demo.DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    return page
-
-
-def screenshot(page, tmp_path, name: str) -> Path:
-    path = tmp_path / name
-    page.evaluate("document.fonts.ready")
-    page.screenshot(path=str(path), full_page=True)
-    keep = os.environ.get("SARABAN_SCREENSHOT_DIR")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(keep) / name)
-    return path
-
-
-def flash_text(page) -> str:
-    return " ".join(page.locator(".flash").all_inner_texts())
 
 
 def number(text: str) -> int:

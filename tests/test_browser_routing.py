@@ -12,9 +12,7 @@ Set SARABAN_SCREENSHOT_DIR to keep the screenshots for a look.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +21,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from tests.browser_helpers import flash_text, open_as, screenshot
 from workflow import commands
 from workflow.app import create_app
 from workflow.models import ROLE_CLERK, ROLE_OFFICER, ROLE_SUPERVISOR, Organization, User
@@ -34,7 +33,6 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
-TIMEOUT_MS = 60_000
 TODAY = today_in_thailand()
 BE_YEAR = TODAY.year + 543
 LAO_CODE = "5570903"  # เทศบาลตำบลเวียงพางคำ
@@ -143,39 +141,11 @@ def browser():
         chromium.close()
 
 
-def open_as(browser, base_url: str, username: str, path: str = "/routing/"):
-    """Open a new browser context, go to `path`, and sign in as `username` on the login page it redirects to."""
-    context = browser.new_context(locale="th-TH", viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto(base_url + path)
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", demo.DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    return page
-
-
-def screenshot(page, tmp_path, name: str) -> Path:
-    path = tmp_path / name
-    page.evaluate("document.fonts.ready")
-    page.screenshot(path=str(path), full_page=True)
-    keep = os.environ.get("SARABAN_SCREENSHOT_DIR")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(keep) / name)
-    return path
-
-
-def flash_text(page) -> str:
-    return " ".join(page.locator(".flash").all_inner_texts())
-
-
 def test_circular_travels_to_lao_and_rolls_up(server, browser, tmp_path):
     app, base_url = server
 
     # The province clerk forwards DLA's circular to all of Chiang Rai's subordinates.
-    page = open_as(browser, base_url, PROVINCE_CLERK)
+    page = open_as(browser, base_url, PROVINCE_CLERK, "/routing/")
     row = page.locator("tr.task-row", has_text="มท 0821.2/ว")
     assert "เกษียนสั่งการแล้ว" in row.inner_text()
     row.locator("a.docnum").click()
@@ -200,7 +170,7 @@ def test_circular_travels_to_lao_and_rolls_up(server, browser, tmp_path):
     page.context.close()
 
     # The district clerk registers the provincial letter and gets the next receipt number.
-    page = open_as(browser, base_url, DISTRICT_CLERK)
+    page = open_as(browser, base_url, DISTRICT_CLERK, "/routing/")
     page.locator("tr.task-row", has_text="ชร 0023.6/ว 3200").locator("a.docnum").click()
     page.locator("#receive button[type=submit]").click()
     page.wait_for_selector("#receipt-number")
@@ -209,7 +179,7 @@ def test_circular_travels_to_lao_and_rolls_up(server, browser, tmp_path):
     page.context.close()
 
     # The district supervisor endorses (ทราบ, แจ้งเวียน) and forwards to the district's 10 LAOs.
-    page = open_as(browser, base_url, DISTRICT_HEAD)
+    page = open_as(browser, base_url, DISTRICT_HEAD, "/routing/")
     page.locator("tr.task-row", has_text="ชร 0023.6/ว 3200").locator("a.docnum").click()
     endorse = page.locator("#endorse")
     endorse.locator("input[value=ทราบ]").check()
@@ -251,7 +221,7 @@ def test_circular_travels_to_lao_and_rolls_up(server, browser, tmp_path):
     page.context.close()
 
     # Its executive approves, which reports the confirmation to Mae Sai.
-    page = open_as(browser, base_url, LAO_EXECUTIVE)
+    page = open_as(browser, base_url, LAO_EXECUTIVE, "/routing/")
     page.locator("tr.task-row", has_text="ชร 0023.20/ว 1061").locator("a.docnum").click()
     assert "นายอนุชา แสงทอง" in page.locator("#answer").inner_text()
     screenshot(page, tmp_path, "routing-lao-review.png")
