@@ -9,13 +9,14 @@ import datetime
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PIL import Image
 
 from parsers.ocr.clean import clean_page, ink_mask
 from parsers.ocr.digits import shipped_recognizer
-from parsers.ocr.engine import EngineSettings, OcrFailed, OcrTimeout, OcrUnavailable, check_engine, recognize
+from parsers.ocr.engine import Box, EngineSettings, OcrFailed, OcrTimeout, OcrUnavailable, check_engine, recognize
 from parsers.ocr.images import OCR_DPI, PageImage
 from parsers.ocr.fields import FieldReader
 from parsers.ocr.layout import TextLine, page_text, split_regions
@@ -83,6 +84,7 @@ class PageOcr:
     """The text of one page read by OCR, its lines with boxes, and the page's warnings.
 
     Boxes are in pixels of the page image as it was given, `image_size` wide and high.
+    On a page that was deskewed, a box is the upright box around the tilted value.
     """
 
     text: str
@@ -111,11 +113,11 @@ def ocr_page(page: PageImage, page_number: int, settings: OcrSettings) -> PageOc
     started = time.monotonic()
     image = page.image
     size = image.size
-    offset = (0, 0)
+    cleaned = None
     colour = None
     if settings.clean:
         cleaned = clean_page(image, dpi=page.dpi)
-        image, offset, ink, colour = cleaned.image, cleaned.offset, cleaned.ink, cleaned.colour
+        image, ink, colour = cleaned.image, cleaned.ink, cleaned.colour
     else:
         ink = ink_mask(image)
     try:
@@ -138,7 +140,8 @@ def ocr_page(page: PageImage, page_number: int, settings: OcrSettings) -> PageOc
         current_year_be=datetime.date.today().year + 543,
     )
     fields.read(lines)
-    _shift_boxes(lines, fields.warnings, offset)
+    if cleaned is not None:
+        _map_boxes(lines, fields.warnings, cleaned.box_in_original)
     seconds = time.monotonic() - started
     log.info("page %s read by OCR in %.2f s: %d lines, %d warnings", page_number, seconds, len(lines),
              len(fields.warnings))
@@ -163,31 +166,18 @@ def _read_speed_stamp(lines: list[TextLine], ink, colour, dpi: float, settings: 
     return lines
 
 
-def _shift_boxes(lines: list[TextLine], warnings: list[dict], offset: tuple[int, int]) -> None:
-    """Move boxes from the cropped image back to the page image's pixels.
-
-    NOTE: a deskewed page is rotated about its centre before cropping, and boxes are
-    not rotated back. At the largest angle corrected (3 degrees) a box is off by about
-    5% of its distance from the page centre. That is a few pixels near the centre and
-    up to about 100 pixels at a corner of a 300 dpi A4 page.
-    """
-    dx, dy = offset
-    if not dx and not dy:
-        return
+def _map_boxes(lines: list[TextLine], warnings: list[dict], to_page: Callable[[Box], Box]) -> None:
+    """Move every box of `lines` and `warnings` from the cleaned image to the page image's pixels."""
     for warning in warnings:
         if warning.get("box"):
-            warning["box"] = list(_shift(warning["box"], dx, dy))
+            warning["box"] = list(to_page(tuple(warning["box"])))
     for line in lines:
-        line.box = _shift(line.box, dx, dy)
-        line.char_boxes = [None if b is None else _shift(b, dx, dy) for b in line.char_boxes]
+        line.box = to_page(line.box)
+        line.char_boxes = [None if b is None else to_page(b) for b in line.char_boxes]
         for word in line.words:
-            word.box = _shift(word.box, dx, dy)
+            word.box = to_page(word.box)
             for char in word.chars:
-                char.box = _shift(char.box, dx, dy)
-
-
-def _shift(box, dx: int, dy: int):
-    return (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
+                char.box = to_page(char.box)
 
 
 def _timeout_warning(page_number: int, settings: OcrSettings) -> dict:

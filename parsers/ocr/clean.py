@@ -6,6 +6,7 @@ Sizes are given for 300 dpi and scaled by the page's real resolution.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,9 +45,29 @@ class CleanPage:
     ink: np.ndarray  # boolean ink mask of `image`
     offset: tuple[int, int]  # left and top of the crop in the deskewed original
     skew_degrees: float
+    # Width and height of the image given to `clean_page`, about whose centre it was deskewed.
+    original_size: tuple[int, int]
     # Coloured ink dropped from `image` (stamps, pen), aligned with `ink`; None for a
     # grey or black-and-white page.
     colour: np.ndarray | None = None
+
+    def box_in_original(self, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        """Return the pixel box in the original image that covers `box` of the cleaned image.
+
+        The box is moved back by the crop, and its four corners are turned back by the
+        deskew angle about the original's centre. A turned box is a slanted rectangle,
+        so the result is the upright box around it, clipped to the original image.
+        """
+        left, top, right, bottom = box
+        dx, dy = self.offset
+        corners = [(left + dx, top + dy), (right + dx, top + dy), (left + dx, bottom + dy), (right + dx, bottom + dy)]
+        width, height = self.original_size
+        if self.skew_degrees:
+            corners = [_unrotate(x, y, self.skew_degrees, width / 2, height / 2) for x, y in corners]
+        xs = [x for x, _ in corners]
+        ys = [y for _, y in corners]
+        return (max(0, math.floor(min(xs))), max(0, math.floor(min(ys))),
+                min(width, math.ceil(max(xs))), min(height, math.ceil(max(ys))))
 
 
 def clean_page(image: Image.Image, dpi: float = 300.0, drop_colour: bool = True) -> CleanPage:
@@ -66,11 +87,14 @@ def clean_page(image: Image.Image, dpi: float = 300.0, drop_colour: bool = True)
     if abs(angle) >= 0.15:
         ink = rotate(ink, angle)
         colour = rotate(colour, angle) if colour is not None else None
+    else:
+        angle = 0.0
     # The crop keeps coloured ink too, so a red speed stamp above the text survives it.
     left, top, right, bottom = crop_box(ink if colour is None else ink | colour, pad=int(30 * scale))
     ink = ink[top:bottom, left:right]
     colour = colour[top:bottom, left:right] if colour is not None else None
-    return CleanPage(image=Image.fromarray(~ink), ink=ink, offset=(left, top), skew_degrees=angle, colour=colour)
+    return CleanPage(image=Image.fromarray(~ink), ink=ink, offset=(left, top), skew_degrees=angle, colour=colour,
+                     original_size=image.size)
 
 
 def colour_mask(image: Image.Image) -> np.ndarray | None:
@@ -225,6 +249,18 @@ def rotate(ink: np.ndarray, angle: float) -> np.ndarray:
     """Return `ink` turned by `angle` degrees counter-clockwise about its centre."""
     turned = Image.fromarray(ink).rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=0)
     return np.asarray(turned, dtype=bool)
+
+
+def _unrotate(x: float, y: float, angle: float, centre_x: float, centre_y: float) -> tuple[float, float]:
+    """Return the point of the original image that `rotate(..., angle)` moved to (x, y).
+
+    `rotate` turns counter-clockwise on the screen, where y grows downwards, so the
+    inverse turns clockwise by the same angle about the same centre.
+    """
+    radians = math.radians(angle)
+    cos, sin = math.cos(radians), math.sin(radians)
+    return (centre_x + cos * (x - centre_x) - sin * (y - centre_y),
+            centre_y + sin * (x - centre_x) + cos * (y - centre_y))
 
 
 def crop_box(ink: np.ndarray, pad: int) -> tuple[int, int, int, int]:

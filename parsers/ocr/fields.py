@@ -213,13 +213,17 @@ class FieldReader:
             return False
         serial = Span(line, match.start("serial"), match.end("serial"))
         # The serial of a circular is often written by hand after the letter is signed.
-        value, sure = self._read_digits(serial, handwriting_likely=True)
+        value, sure = self._read_digits(serial, handwriting_likely=True, box=_serial_box(serial))
+        serial_from_end = (len(line.text) - serial.start, len(line.text) - serial.end)
         # The circular mark and the office code stand left of the serial, so they are
         # fixed after it, from the right: replacing text then moves nothing still to read.
         if match.group("circular") and match.group("circular").strip() != "ว":
             circular_end = match.start("circular") + len(match.group("circular").rstrip())
             _replace(line, match.start("circular"), circular_end, "ว")
         self._read_office_code(line, match.start("office"), match.end("office"))
+        # Those fixes can change the length of the text before the serial, which runs to
+        # the end of the line, so its span is found again from the end.
+        serial = Span(line, len(line.text) - serial_from_end[0], len(line.text) - serial_from_end[1])
         if not value or not value.translate(_TO_ARABIC).isdigit():
             self._warn("doc_number", serial, "เลขที่หนังสือที่อ่านได้ไม่ตรงรูปแบบเลขที่หนังสือราชการ กรุณาตรวจกับภาพต้นฉบับ")
         elif not sure:
@@ -306,13 +310,15 @@ class FieldReader:
             year += 2500
         return int(day_text.translate(_TO_ARABIC)), month, year, day_sure and year_sure, whole
 
-    def _read_digits(self, span: Span, handwriting_likely: bool = False) -> tuple[str, bool]:
+    def _read_digits(self, span: Span, handwriting_likely: bool = False,
+                     box: Box | None = None) -> tuple[str, bool]:
         """Return the digits of `span`, replacing its text in the line, and whether they are sure.
 
         Arabic digits that Tesseract read with high confidence are kept, and are sure
         unless `handwriting_likely` and the recognizer reads the ink differently.
         Otherwise the recognizer's reading replaces the text when every glyph is clear,
         and it is never sure, because such a value was handwritten or unclear.
+        The recognizer reads the ink in `box`, by default the span's own box.
         """
         text = span.text.strip()
         confidences = span.confidences()
@@ -321,7 +327,7 @@ class FieldReader:
             and min(confidences) >= _TRUSTED_DIGIT
         if trusted and not handwriting_likely:
             return text, True
-        box = span.box
+        box = box or span.box
         if self.recognizer is None or box is None:
             return text, trusted
         readings = self.recognizer.read_region(self.ink, _pad(box, self.ink.shape), core=box)
@@ -350,6 +356,23 @@ class FieldReader:
             "image_size": list(self.image_size),
             "text": span.text,
         })
+
+
+def _serial_box(serial: Span) -> Box | None:
+    """Return the box from the end of the text before `serial` to the end of its line.
+
+    Tesseract sometimes drops a handwritten digit or joins it to the circular mark, so
+    the serial's ink is taken as everything right of the mark or slash, not only the
+    characters Tesseract put in the serial.
+    """
+    box = serial.box
+    if box is None:
+        return None
+    before = [b for b in serial.line.char_boxes[:serial.start] if b is not None]
+    left = max(b[2] for b in before) + 1 if before else box[0]
+    # The box only grows: a character before that overlaps the serial cuts nothing off.
+    left = min(left, box[0])
+    return (left, box[1], max(box[2], serial.line.box[2]), box[3])
 
 
 def _pad(box: Box, shape: tuple[int, ...]) -> Box:
