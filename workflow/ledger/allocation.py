@@ -6,7 +6,7 @@ columns, in any order, and other columns are ignored:
     lao_code        the LAO's 7-digit DLA code, e.g. 5570901
     verified_bins   the number of wet-waste bins verified for the round, a whole number > 0
 
-Each LAO appears once. Shares use the largest-remainder (Hamilton) method, so the whole
+Each LAO appears once. Thai digits and thousands separators in the count are accepted. Shares use the largest-remainder (Hamilton) method, so the whole
 tonnes add up to the quantity exactly.
 """
 
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from workflow.ledger.errors import InvalidValue
 
 REQUIRED_COLUMNS = ("lao_code", "verified_bins")
+# Thai digits (๐-๙) are read as 0-9.
+THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,13 @@ def largest_remainder(quantity: int, bins: dict[str, int]) -> list[Share]:
 def read_bins_csv(text: str) -> dict[str, int]:
     """Parse the bins file described in the module docstring into {lao_code: verified_bins}."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [name for name in REQUIRED_COLUMNS if name not in (reader.fieldnames or [])]
+    try:
+        header = [name.strip() for name in reader.fieldnames or []]
+    except csv.Error as error:
+        raise InvalidValue("bins_csv_unreadable", f"บรรทัด 1: อ่านแถวหัวตารางของไฟล์ CSV ไม่ได้ ({error})",
+                           f"line 1: the bins CSV header is malformed: {error}") from None
+    reader.fieldnames = header
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if missing:
         raise InvalidValue(
             "bins_csv_missing_columns",
@@ -60,19 +68,28 @@ def read_bins_csv(text: str) -> dict[str, int]:
             f"the bins CSV lacks the columns {', '.join(missing)}",
         )
     bins: dict[str, int] = {}
-    for line, row in enumerate(reader, start=2):
-        code = (row["lao_code"] or "").strip()
-        raw = (row["verified_bins"] or "").strip().replace(",", "")
-        if not (len(code) == 7 and code.isdigit()):
-            raise InvalidValue("bins_csv_invalid_code", f"บรรทัด {line}: รหัส อปท. “{code}” ไม่ใช่ตัวเลข 7 หลัก",
-                               f"line {line}: LAO code {code!r} is not 7 digits")
-        if not raw.isdigit() or int(raw) <= 0:
-            raise InvalidValue("bins_csv_invalid_count", f"บรรทัด {line}: จำนวนถัง “{raw}” ต้องเป็นจำนวนเต็มบวก",
-                               f"line {line}: bin count {raw!r} is not a positive whole number")
-        if code in bins:
-            raise InvalidValue("bins_csv_duplicate", f"บรรทัด {line}: รหัส อปท. {code} ซ้ำกับบรรทัดก่อนหน้า",
-                               f"line {line}: LAO code {code} appears twice")
-        bins[code] = int(raw)
+    try:
+        for row in reader:
+            # line_num counts physical lines, so blank lines and quoted line breaks keep it true to the file.
+            _add_bins_row(bins, reader.line_num, row)
+    except csv.Error as error:
+        raise InvalidValue("bins_csv_unreadable", f"บรรทัด {reader.line_num}: อ่านไฟล์ CSV ไม่ได้ ({error})",
+                           f"line {reader.line_num}: the bins CSV is malformed: {error}") from None
     if not bins:
         raise InvalidValue("bins_csv_empty", "ไฟล์จำนวนถังขยะเปียกไม่มีข้อมูล", "the bins CSV has no rows")
     return bins
+
+
+def _add_bins_row(bins: dict[str, int], line: int, row: dict[str, str | None]) -> None:
+    code = (row["lao_code"] or "").strip().translate(THAI_DIGITS)
+    raw = (row["verified_bins"] or "").strip().replace(",", "").translate(THAI_DIGITS)
+    if not (len(code) == 7 and code.isascii() and code.isdigit()):
+        raise InvalidValue("bins_csv_invalid_code", f"บรรทัด {line}: รหัส อปท. “{code}” ไม่ใช่ตัวเลข 7 หลัก",
+                           f"line {line}: LAO code {code!r} is not 7 digits")
+    if not (raw.isascii() and raw.isdigit()) or int(raw) <= 0:
+        raise InvalidValue("bins_csv_invalid_count", f"บรรทัด {line}: จำนวนถัง “{raw}” ต้องเป็นจำนวนเต็มบวก",
+                           f"line {line}: bin count {raw!r} is not a positive whole number")
+    if code in bins:
+        raise InvalidValue("bins_csv_duplicate", f"บรรทัด {line}: รหัส อปท. {code} ซ้ำกับบรรทัดก่อนหน้า",
+                           f"line {line}: LAO code {code} appears twice")
+    bins[code] = int(raw)

@@ -1,4 +1,4 @@
-"""The `saraban ledger verify`, `saraban ledger balances` and `saraban ledger demo` commands."""
+"""The `saraban ledger` commands: verify, balances, statement, certificate, demo and import-bins."""
 
 from __future__ import annotations
 
@@ -134,3 +134,93 @@ def certificate_command(transaction_id: int, output: str) -> int:
         return EXIT_OK
 
     return _with_session(run)
+
+
+def import_bins_command(path: str, round_number: int, username: str, letter_reference: str,
+                        quantity: int | None = None, dry_run: bool = False, as_json: bool = False) -> int:
+    """Read a verified-bins CSV and prepare the allocation of a round as the DLA officer `username`.
+
+    The file goes through the parser of the DLA allocation page, so a bad row stops the import
+    with its line number and error code and nothing is prepared. With `dry_run`, only the
+    shares are printed. The idempotency key is derived from the file's bytes, the round and
+    the quantity, so running the same import again returns the request it prepared the first time.
+    """
+    import hashlib
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from workflow.ledger import operations, queries
+    from workflow.ledger.allocation import largest_remainder, read_bins_csv
+    from workflow.ledger.errors import InvalidValue, NotFound
+    from workflow.models import User
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        sys.stderr.write(f"อ่านไฟล์ {path} ไม่ได้ / cannot read {path}: {error.strerror} [file_unreadable]\n")
+        return EXIT_FAILED
+
+    def run(session) -> int:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InvalidValue("invalid_encoding", f"ไฟล์ {path} ต้องเป็น CSV แบบ UTF-8 (ไบต์ที่ {error.start + 1})",
+                               f"{path} is not UTF-8 at byte {error.start + 1}") from None
+        bins = read_bins_csv(text)
+        certification = next((item for item in queries.rounds(session) if item.round_number == round_number), None)
+        if certification is None:
+            raise NotFound("round_not_found", f"ไม่พบรอบการรับรองที่ {round_number}", f"round {round_number} not found")
+        held = queries.units_held_by_dla(session, certification.id)
+        tonnes = held if quantity is None else quantity
+        if tonnes <= 0 or tonnes > held:
+            raise InvalidValue("invalid_quantity",
+                               f"จำนวนที่จัดสรร {tonnes:,} tCO2e ต้องมากกว่าศูนย์และไม่เกินที่กรมถืออยู่ {held:,} tCO2e",
+                               f"allocation quantity {tonnes} is outside 1..{held}")
+        shares = largest_remainder(tonnes, bins)
+        request_id = None
+        if not dry_run:
+            officer = session.scalar(select(User).where(User.username == username))
+            if officer is None:
+                raise NotFound("user_not_found", f"ไม่พบผู้ใช้ {username}", f"user {username!r} not found")
+            digest = hashlib.sha256(data + f"|{round_number}|{tonnes}".encode()).hexdigest()
+            request = operations.prepare_allocation(
+                session, officer, idempotency_key=f"cli-bins-{digest[:48]}", round_number=round_number,
+                bins=bins, quantity=tonnes, letter_reference=letter_reference,
+            )
+            request_id = request.id
+        result = {"round": round_number, "quantity": tonnes, "laos": len(shares), "bins": sum(bins.values()),
+                  "request": request_id,
+                  "shares": [{"lao_code": share.lao_code, "bins": share.bins, "quantity": share.quantity}
+                             for share in shares]}
+        if as_json:
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+            return EXIT_OK
+        for share in shares:
+            sys.stdout.write(f"{share.lao_code}  ถัง {share.bins:,}  ได้รับ {share.quantity:,} tCO2e\n")
+        if request_id is None:
+            sys.stdout.write(f"ตรวจไฟล์แล้ว: อปท. {len(shares):,} แห่ง ถัง {result['bins']:,} ถัง"
+                             f" จัดสรร {tonnes:,} tCO2e (ยังไม่ได้จัดทำคำขอ)\n")
+        else:
+            sys.stdout.write(f"จัดทำคำขอจัดสรรเลขที่ {request_id} แล้ว: อปท. {len(shares):,} แห่ง"
+                             f" {tonnes:,} tCO2e รอผู้บริหารของกรมอนุมัติ\n")
+        return EXIT_OK
+
+    return _with_session(run)
+
+
+def add_import_bins_parser(ledger_commands) -> None:
+    """Add `import-bins` to the `saraban ledger` subcommands (an argparse subparsers object)."""
+    parser = ledger_commands.add_parser(
+        "import-bins", help="read a verified-bins CSV and prepare the allocation of a round by bins per LAO")
+    parser.add_argument("path", metavar="FILE.csv", help="UTF-8 CSV with the columns lao_code and verified_bins")
+    parser.add_argument("--round", type=int, required=True, dest="round_number", help="the certification round number")
+    parser.add_argument("--user", required=True, metavar="USERNAME", help="the DLA officer who prepares the request")
+    parser.add_argument("--letter", required=True, metavar="REFERENCE",
+                        help="the letter the allocation follows, as written")
+    parser.add_argument("--quantity", type=int, metavar="TONNES",
+                        help="tCO2e to allocate; default all of the round that DLA still holds")
+    parser.add_argument("--dry-run", action="store_true", help="check the file and print the shares; prepare nothing")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(func=lambda args: import_bins_command(
+        args.path, args.round_number, args.user, args.letter, args.quantity, args.dry_run, args.json))

@@ -12,9 +12,11 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.ledger.accounts import account_record, get_account
+from workflow.ledger.accounts import account_record, buyer_by_tax_id, get_account
+from workflow.ledger.buyers import REQUEST_REGISTER_BUYER, add_document_rows
 from workflow.ledger.errors import InvalidValue, RequestStateError
 from workflow.ledger.models import (
+    ACCOUNT_BUYER,
     ACCOUNT_LAO,
     BUCKET_AVAILABLE,
     BUCKET_RESERVED,
@@ -33,6 +35,7 @@ from workflow.ledger.models import (
     SIDE_DEBIT,
     UNIT_TCO2E,
     Account,
+    Buyer,
     CertificationRound,
     LedgerEntry,
     LedgerRequest,
@@ -63,6 +66,28 @@ def post_open_account(session: Session, request: LedgerRequest, now: datetime) -
     session.add(account)
     session.flush()
     return "account_opened", account_record(account)
+
+
+# The buyer's fields that the account_opened event records and verification compares with the row.
+BUYER_FIELDS = ("kind", "name_th", "tax_id", "address_th", "contact_name", "contact_email")
+
+
+def post_register_buyer(session: Session, request: LedgerRequest, now: datetime) -> tuple[str, dict]:
+    """Register the buyer, open its account and record its identity documents."""
+    payload = request.payload
+    if buyer_by_tax_id(session, payload["kind"], payload["tax_id"]) is not None:
+        raise RequestStateError("buyer_exists", f"ผู้ซื้อเลขประจำตัว {payload['tax_id']} ลงทะเบียนไว้แล้ว",
+                                f"a {payload['kind']} buyer with id {payload['tax_id']} is already registered")
+    fields = {key: payload[key] for key in BUYER_FIELDS}
+    buyer = Buyer(registered_by_id=request.prepared_by_id, registered_at=now, **fields)
+    session.add(buyer)
+    session.flush()
+    account = Account(code=f"BUYER-{buyer.id}", kind=ACCOUNT_BUYER, name_th=buyer.name_th, buyer_id=buyer.id,
+                      opening_request_id=request.id, opened_at=now)
+    session.add(account)
+    session.flush()
+    add_document_rows(session, request, buyer.id)
+    return "account_opened", {**account_record(account), "buyer_fields": fields}
 
 
 def post_issue(session: Session, request: LedgerRequest, now: datetime) -> tuple[str, dict]:
@@ -295,6 +320,7 @@ def check_reversible(session: Session, original: LedgerTransaction | None) -> No
 
 HANDLERS: dict[str, Callable[[Session, LedgerRequest, datetime], tuple[str, dict]]] = {
     REQUEST_OPEN_ACCOUNT: post_open_account,
+    REQUEST_REGISTER_BUYER: post_register_buyer,
     REQUEST_ISSUE: post_issue,
     REQUEST_ALLOCATE: post_allocate,
     REQUEST_RESERVE: post_reserve,

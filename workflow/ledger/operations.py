@@ -20,6 +20,13 @@ from sqlalchemy.orm import Session
 from workflow.ledger import accounts as ledger_accounts
 from workflow.ledger.accounts import dla_organization, get_account, lao_account_code
 from workflow.ledger.allocation import largest_remainder
+from workflow.ledger.buyers import (
+    REQUEST_REGISTER_BUYER,
+    UploadedDocument,
+    check_contact_email,
+    check_documents,
+    store_documents,
+)
 from workflow.ledger.chain import append_event, lock_head
 from workflow.ledger.errors import InsufficientCredits, InvalidValue, NotFound, PermissionDenied, RequestStateError
 from workflow.ledger.handlers import HANDLERS, ROUND_FIELDS, check_reversible, check_round_is_new
@@ -46,6 +53,7 @@ from workflow.ledger.models import (
     STATUS_PENDING,
     STATUS_POSTED,
     STATUS_REJECTED,
+    OPEN_STATUSES,
     Account,
     Buyer,
     LedgerRequest,
@@ -56,6 +64,7 @@ from workflow.ledger.models import (
 )
 from workflow.models import ORG_LAO, ROLE_OFFICER, ROLE_SUPERVISOR, Organization, User
 from workflow.routing.models import EVENT_REPORTED, OfficialLetter, RoutingTask, TaskEvent
+from workflow.storage import OriginalStore
 
 log = logging.getLogger(__name__)
 
@@ -396,6 +405,52 @@ def register_buyer(session: Session, user: User, *, idempotency_key: str, kind: 
         return account
 
     return run_idempotent(session, idempotency_key, "register_buyer", user.id, fields, work)
+
+
+def _open_buyer_registration(session: Session, kind: str, tax_id: str) -> LedgerRequest | None:
+    """Return a pending or approved registration of the same buyer, if there is one."""
+    candidates = session.scalars(select(LedgerRequest).where(LedgerRequest.kind == REQUEST_REGISTER_BUYER,
+                                                             LedgerRequest.status.in_(OPEN_STATUSES)))
+    return next((item for item in candidates
+                 if item.payload.get("kind") == kind and item.payload.get("tax_id") == tax_id), None)
+
+
+def check_buyer_is_new(session: Session, kind: str, tax_id: str, request_id: int | None = None) -> None:
+    """Reject a buyer that is registered already or whose registration another request is preparing."""
+    if ledger_accounts.buyer_by_tax_id(session, kind, tax_id) is not None:
+        raise RequestStateError("buyer_exists", f"ผู้ซื้อเลขประจำตัว {tax_id} ลงทะเบียนไว้แล้ว",
+                                f"a {kind} buyer with id {tax_id} is already registered")
+    other = _open_buyer_registration(session, kind, tax_id)
+    if other is not None and other.id != request_id:
+        raise RequestStateError("buyer_registration_open",
+                                f"ผู้ซื้อเลขประจำตัว {tax_id} มีคำขอลงทะเบียนเลขที่ {other.id} รออนุมัติอยู่แล้ว",
+                                f"request {other.id} already registers the {kind} buyer {tax_id}")
+
+
+def prepare_buyer_registration(session: Session, officer: User, store: OriginalStore, *, idempotency_key: str,
+                               kind: str, name_th: str, tax_id: str, address_th: str,
+                               documents: list[UploadedDocument], letter_reference: str, max_document_bytes: int,
+                               contact_name: str | None = None, contact_email: str | None = None,
+                               now: datetime | None = None) -> LedgerRequest:
+    """Prepare the registration of a buyer with its identity documents (DLA officer); approval opens its account.
+
+    The files are stored by SHA-256 only after every check has passed, so a rejected call
+    stores nothing. A registration the executive later rejects leaves its files in the store,
+    unreferenced by any buyer.
+    """
+    tax_id = (tax_id or "").strip()
+    ledger_accounts.check_buyer_fields(kind, name_th, tax_id, address_th)
+    records = check_documents(kind, documents, max_document_bytes)
+    payload = {"kind": kind, "name_th": name_th.strip(), "tax_id": tax_id, "address_th": address_th.strip(),
+               "contact_name": _text(contact_name, "ชื่อผู้ติดต่อ", "contact name", required=False),
+               "contact_email": check_contact_email(contact_email), "documents": records}
+
+    def check() -> None:
+        check_buyer_is_new(session, kind, tax_id)
+        store_documents(store, documents)
+
+    return _prepare(session, officer, idempotency_key, REQUEST_REGISTER_BUYER, dla_organization(session).id,
+                    payload, letter_reference, None, now, check)
 
 
 # --- issuance and allocation -------------------------------------------------------------

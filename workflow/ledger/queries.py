@@ -24,7 +24,10 @@ from workflow.ledger.models import (
     BUCKET_AVAILABLE,
     BUCKET_RESERVED,
     REQUEST_ALLOCATE,
+    REQUEST_BUNDLE_SALE,
     REQUEST_RESERVE,
+    REQUEST_SPLIT_DEPOSIT,
+    OPEN_STATUSES,
     STATUS_APPROVED,
     STATUS_PENDING,
     STATUS_POSTED,
@@ -56,18 +59,26 @@ def bucket_totals(session: Session, account: Account) -> dict[str, int]:
     return totals
 
 
-def open_reservations(session: Session, account: Account) -> list[dict[str, Any]]:
-    """Return the account's posted reservations that still hold units, with the units left."""
+def open_reservations(session: Session, account: Account | None = None) -> list[dict[str, Any]]:
+    """Return posted reservations that still hold units, with the units left and the account.
+
+    With `account`, only that account's reservations; without it, every LAO's, for a bundle sale.
+    """
+    query = select(SerialBlock).where(SerialBlock.bucket == BUCKET_RESERVED,
+                                      SerialBlock.closed_by_transaction_id.is_(None))
+    if account is not None:
+        query = query.where(SerialBlock.account_id == account.id)
     left: dict[int, int] = defaultdict(int)
-    for block in session.scalars(select(SerialBlock).where(SerialBlock.account_id == account.id,
-                                                           SerialBlock.bucket == BUCKET_RESERVED,
-                                                           SerialBlock.closed_by_transaction_id.is_(None))):
+    holders: dict[int, int] = {}
+    for block in session.scalars(query):
         left[block.reservation_request_id] += block.quantity
+        holders[block.reservation_request_id] = block.account_id
     requests = session.scalars(select(LedgerRequest).where(LedgerRequest.id.in_(list(left)),
                                                            LedgerRequest.kind == REQUEST_RESERVE,
                                                            LedgerRequest.status == STATUS_POSTED)
                                .order_by(LedgerRequest.id))
-    return [{"request": request, "quantity": left[request.id]} for request in requests]
+    return [{"request": request, "quantity": left[request.id], "account": session.get(Account, holders[request.id])}
+            for request in requests]
 
 
 def requests_of_organization(session: Session, organization_id: int) -> list[LedgerRequest]:
@@ -217,3 +228,42 @@ def organization_names(session: Session, codes: list[str]) -> dict[str, str]:
 
 def account_by_code(session: Session, code: str) -> Account | None:
     return session.scalar(select(Account).where(Account.code == code))
+
+
+def bundles_awaiting_split(session: Session) -> list[LedgerRequest]:
+    """Return posted bundle sales whose deposit no pending, approved or posted split request covers yet."""
+    split = {item.payload.get("bundle") for item in session.scalars(
+        select(LedgerRequest).where(LedgerRequest.kind == REQUEST_SPLIT_DEPOSIT,
+                                    LedgerRequest.status.in_((*OPEN_STATUSES, STATUS_POSTED))))}
+    bundles = session.scalars(select(LedgerRequest).where(LedgerRequest.kind == REQUEST_BUNDLE_SALE,
+                                                          LedgerRequest.status == STATUS_POSTED)
+                              .order_by(LedgerRequest.id))
+    return [bundle for bundle in bundles if bundle.id not in split]
+
+
+def reversal_candidates(session: Session, limit: int = 20) -> list[LedgerTransaction]:
+    """Return the latest posted issuances, allocations and sales that no reversal has reversed yet.
+
+    The list does not check whether their units have moved on; preparing the reversal does.
+    """
+    from workflow.ledger.handlers import REVERSIBLE_KINDS
+
+    reversed_ids = select(LedgerTransaction.reverses_id).where(LedgerTransaction.reverses_id.is_not(None))
+    return list(session.scalars(select(LedgerTransaction).where(LedgerTransaction.kind.in_(REVERSIBLE_KINDS),
+                                                                LedgerTransaction.id.not_in(reversed_ids))
+                                .order_by(LedgerTransaction.id.desc()).limit(limit)))
+
+
+def registered_buyers(session: Session) -> list[dict[str, Any]]:
+    """Return each buyer account with its buyer row and identity documents, by Thai name."""
+    from workflow.ledger.buyers import BuyerDocument
+
+    documents: dict[int, list] = defaultdict(list)
+    for document in session.scalars(select(BuyerDocument).order_by(BuyerDocument.id)):
+        documents[document.buyer_id].append(document)
+    return [{"account": account, "buyer": account.buyer, "documents": documents[account.buyer_id]}
+            for account in buyer_accounts(session)]
+
+
+def request_by_id(session: Session, request_id: int) -> LedgerRequest | None:
+    return session.get(LedgerRequest, request_id)

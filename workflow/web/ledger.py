@@ -15,13 +15,25 @@ import secrets
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from urllib.parse import quote
 
-from workflow.app import get_session
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+
+from workflow.app import get_session, get_store
 from workflow.errors import InvalidValue, NotFound, PermissionDenied, WorkflowError
 from workflow.ledger import operations, queries, reconcile, reports
 from workflow.ledger.accounts import DLA_CODE
 from workflow.ledger.allocation import largest_remainder, read_bins_csv
+from workflow.ledger.buyers import (
+    BUYER_KIND_NAMES_TH,
+    DOCUMENT_KIND_NAMES_TH,
+    DOCUMENT_OTHER,
+    DOCUMENT_POWER_OF_ATTORNEY,
+    MAX_DOCUMENTS,
+    REQUEST_REGISTER_BUYER,
+    REQUIRED_DOCUMENT,
+    UploadedDocument,
+)
 from workflow.ledger.certificates import TITLES as CERTIFICATE_TITLES
 from workflow.ledger.certificates import certificate_pdf
 from workflow.ledger.models import ACCOUNT_RETIREMENT
@@ -40,7 +52,8 @@ KEY_FIELD = "idempotency_key"
 MAX_CSV_BYTES = 20 * 1024 * 1024
 AREA_LEVELS = {"province": "จังหวัด", "district": "อำเภอ", "lao": "อปท."}
 # Thai names of request kinds: the transaction kinds, and the account opening, which posts no transaction.
-REQUEST_KIND_NAMES_TH = {**KIND_NAMES_TH, "open_account": "เปิดบัญชีคาร์บอนเครดิต"}
+REQUEST_KIND_NAMES_TH = {**KIND_NAMES_TH, "open_account": "เปิดบัญชีคาร์บอนเครดิต",
+                         REQUEST_REGISTER_BUYER: "ลงทะเบียนผู้ซื้อ"}
 
 
 def new_idempotency_key() -> str:
@@ -216,11 +229,29 @@ def retire():
     return _prepared(item, "ชดเชยการปล่อยก๊าซเรือนกระจก")
 
 
+@bp.post("/lao/release")
+@login_required
+def release():
+    try:
+        item = operations.prepare_release(
+            get_session(), g.user, idempotency_key=_key(),
+            reservation_id=_whole("reservation_id", "เลขที่การกันหน่วย"),
+            letter_reference=request.form.get("letter_reference", ""),
+        )
+    except WorkflowError as error:
+        return _refused(error, _render_lao)
+    return _prepared(item, "ยกเลิกการกันหน่วย")
+
+
 # --- approvals (LAO executive, DLA executive) ---------------------------------------------
 
 
 def _back_to(page: str):
-    return (_render_dla, "ledger.dla_desk") if page == "dla" else (_render_lao, "ledger.lao_account")
+    if page == "dla":
+        return _render_dla, "ledger.dla_desk"
+    if page == "buyers":
+        return _render_buyers, "ledger.buyers"
+    return _render_lao, "ledger.lao_account"
 
 
 @bp.post("/requests/<int:request_id>/approve")
@@ -293,8 +324,11 @@ def _render_dla(http_status: int = 200, **extra: Any):
         "ledger/dla.html", rounds=queries.rounds(session), pending=queries.pending_requests(session, dla.id),
         confirmations=queries.awaiting_dla_confirmation(session), totals=reports.balances(session),
         area_rows=_area_rows(level), level=level, is_officer=g.user.role == ROLE_OFFICER,
-        is_executive=g.user.role == ROLE_SUPERVISOR,
-        form=request.form if request.endpoint == "ledger.record_round" else {},
+        is_executive=g.user.role == ROLE_SUPERVISOR, buyers=queries.buyer_accounts(session),
+        reservations=queries.open_reservations(session), bundles=queries.bundles_awaiting_split(session),
+        reversible=queries.reversal_candidates(session), price_baht=operations.reference_price_satang() / 100,
+        today=today_in_thailand(), form=request.form if request.endpoint == "ledger.record_round" else {},
+        posted=request.form, posted_to=request.endpoint,
         **extra,
     ), http_status
 
@@ -379,6 +413,164 @@ def allocate():
     return redirect(url_for("ledger.dla_desk", _anchor="requests"))
 
 
+def _prepared_at_dla(item, what_th: str, endpoint: str = "ledger.dla_desk"):
+    flash(f"จัดทำคำขอ{what_th} เลขที่ {item.id} แล้ว รอผู้บริหารอนุมัติ", "success")
+    return redirect(url_for(endpoint, _anchor="requests"))
+
+
+@bp.post("/dla/bundle")
+@login_required
+def bundle_sale():
+    try:
+        _require_dla()
+        reservation_ids = []
+        for raw in request.form.getlist("reservation_id"):
+            if not raw.isdigit():
+                raise InvalidValue("invalid_number", f"เลขที่การกันหน่วย “{raw}” ต้องเป็นจำนวนเต็มบวก",
+                                   f"reservation_id {raw!r} is not a whole number")
+            reservation_ids.append(int(raw))
+        item = operations.prepare_bundle_sale(
+            get_session(), g.user, idempotency_key=_key(), buyer_account=request.form.get("buyer_account", ""),
+            reservation_ids=reservation_ids, letter_reference=request.form.get("letter_reference", ""),
+            price_baht=_baht("price_baht"),
+        )
+    except WorkflowError as error:
+        return _refused(error, _render_dla)
+    return _prepared_at_dla(item, "ขายรวมหลาย อปท.")
+
+
+@bp.post("/dla/bundle/<int:bundle_id>/split")
+@login_required
+def split_deposit(bundle_id: int):
+    try:
+        _require_dla()
+        bundle = queries.request_by_id(get_session(), bundle_id)
+        parts = bundle.payload.get("parts", []) if bundle is not None else []
+        receipts = {}
+        for index, part in enumerate(parts):
+            name_th = _account_name(part["account"])
+            receipts[part["account"]] = (request.form.get(f"receipt_number_{index}", ""),
+                                         _thai_date(f"receipt_date_{index}", f"วันที่ใบเสร็จรับเงินของ{name_th}"))
+        item = operations.prepare_deposit_split(
+            get_session(), g.user, idempotency_key=_key(), bundle_request_id=bundle_id, receipts=receipts,
+            letter_reference=request.form.get("letter_reference", ""),
+        )
+    except WorkflowError as error:
+        return _refused(error, _render_dla)
+    return _prepared_at_dla(item, "แบ่งเงินรับฝากเป็นรายได้ อปท.")
+
+
+@bp.post("/dla/cancel")
+@login_required
+def cancel():
+    try:
+        _require_dla()
+        item = operations.prepare_cancellation(
+            get_session(), g.user, idempotency_key=_key(),
+            account_code=request.form.get("account_code", "").strip().upper(),
+            quantity=_whole("quantity", "จำนวน"), reason=request.form.get("reason", ""),
+            order_reference=request.form.get("order_reference", ""),
+            letter_reference=request.form.get("letter_reference", ""),
+        )
+    except WorkflowError as error:
+        return _refused(error, _render_dla)
+    return _prepared_at_dla(item, "ยกเลิกหน่วย")
+
+
+@bp.post("/dla/reverse")
+@login_required
+def reverse():
+    try:
+        _require_dla()
+        item = operations.prepare_reversal(
+            get_session(), g.user, idempotency_key=_key(),
+            transaction_id=_whole("transaction_id", "เลขที่รายการ"), reason=request.form.get("reason", ""),
+            letter_reference=request.form.get("letter_reference", ""),
+        )
+    except WorkflowError as error:
+        return _refused(error, _render_dla)
+    return _prepared_at_dla(item, "กลับรายการ")
+
+
+# --- buyers (DLA) ------------------------------------------------------------------------
+
+
+def _render_buyers(http_status: int = 200):
+    _require_dla()
+    session = get_session()
+    dla = g.user.organization
+    registrations = [item for item in queries.pending_requests(session, dla.id) if item.kind == REQUEST_REGISTER_BUYER]
+    return render_template(
+        "ledger/buyers.html", buyers=queries.registered_buyers(session), registrations=registrations,
+        is_officer=g.user.role == ROLE_OFFICER, is_executive=g.user.role == ROLE_SUPERVISOR,
+        buyer_kinds=BUYER_KIND_NAMES_TH, document_kinds=DOCUMENT_KIND_NAMES_TH, required_document=REQUIRED_DOCUMENT,
+        max_documents=MAX_DOCUMENTS, form=request.form if request.endpoint == "ledger.register_buyer" else {},
+    ), http_status
+
+
+@bp.get("/dla/buyers")
+@login_required
+def buyers():
+    return _render_buyers()
+
+
+def _read_upload(upload) -> bytes:
+    limit = current_app.config["SARABAN_MAX_UPLOAD_BYTES"]
+    return upload.read(limit + 1)
+
+
+def _uploaded_documents(buyer_kind: str) -> list[UploadedDocument]:
+    """Collect the registration form's files: the identity document, a power of attorney and others."""
+    documents = []
+    identity = request.files.get("identity_document")
+    if identity is not None and identity.filename:
+        documents.append(UploadedDocument(REQUIRED_DOCUMENT.get(buyer_kind, DOCUMENT_OTHER), identity.filename,
+                                          _read_upload(identity)))
+    attorney = request.files.get("power_of_attorney")
+    if attorney is not None and attorney.filename:
+        documents.append(UploadedDocument(DOCUMENT_POWER_OF_ATTORNEY, attorney.filename, _read_upload(attorney)))
+    for upload in request.files.getlist("other_documents"):
+        if upload.filename:
+            documents.append(UploadedDocument(DOCUMENT_OTHER, upload.filename, _read_upload(upload)))
+    return documents
+
+
+@bp.post("/dla/buyers")
+@login_required
+def register_buyer():
+    try:
+        _require_dla()
+        kind = request.form.get("kind", "")
+        item = operations.prepare_buyer_registration(
+            get_session(), g.user, get_store(), idempotency_key=_key(), kind=kind,
+            name_th=request.form.get("name_th", ""), tax_id=request.form.get("tax_id", ""),
+            address_th=request.form.get("address_th", ""), contact_name=request.form.get("contact_name"),
+            contact_email=request.form.get("contact_email"), documents=_uploaded_documents(kind),
+            letter_reference=request.form.get("letter_reference", ""),
+            max_document_bytes=current_app.config["SARABAN_MAX_UPLOAD_BYTES"],
+        )
+    except WorkflowError as error:
+        return _refused(error, _render_buyers)
+    return _prepared_at_dla(item, "ลงทะเบียนผู้ซื้อ", "ledger.buyers")
+
+
+@bp.get("/requests/<int:request_id>/documents/<int:index>")
+@login_required
+def buyer_document(request_id: int, index: int):
+    """Send one identity document of a buyer's registration request, as it was uploaded (DLA staff only)."""
+    _require_dla()
+    item = queries.request_by_id(get_session(), request_id)
+    documents = item.payload.get("documents", []) if item is not None and item.kind == REQUEST_REGISTER_BUYER else []
+    if not 0 <= index < len(documents):
+        raise NotFound("document_not_found", "ไม่พบเอกสารนี้", f"request {request_id} has no document {index}")
+    document = documents[index]
+    data = get_store().read(document["sha256"])
+    return Response(data, mimetype=document["content_type"], headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(document['filename'])}",
+        "X-Content-Type-Options": "nosniff",
+    })
+
+
 @bp.route("/dla/reconcile", methods=["GET", "POST"])
 @login_required
 def reconcile_page():
@@ -446,6 +638,8 @@ def _ledger_helpers():
         "ledger_account_name": _account_name,
         "ledger_certificate_url": _certificate_url,
         "ledger_bucket_th": BUCKET_NAMES_TH,
+        "ledger_buyer_kind_th": BUYER_KIND_NAMES_TH,
+        "ledger_document_kind_th": DOCUMENT_KIND_NAMES_TH,
         "difference_th": reconcile.DIFFERENCE_NAMES_TH,
         "registry_status_th": reconcile.STATUS_NAMES_TH,
         "be": format_be_date,
