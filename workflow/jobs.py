@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 from flask import Flask, current_app
 
+from workflow.parse_process import ChildProcessParse
+
 log = logging.getLogger(__name__)
 
 current_job_id: contextvars.ContextVar[str] = contextvars.ContextVar("current_job_id", default="-")
@@ -40,18 +42,46 @@ def _is_rq_retry() -> bool:
 
 
 def _parse_document_task(job_id: str) -> None:
+    from rq import get_current_job
+
     from workflow import operations
     from workflow.app import get_store, new_session
 
+    limit_s = current_app.config["SARABAN_JOB_TIMEOUT"]
+    # rq stops a job past its timeout itself; elsewhere the parse runs in a child process
+    # that is killed at the limit.
+    parse = RqTimeoutParse(limit_s) if get_current_job() is not None else ChildProcessParse(limit_s)
     session = new_session()
     try:
         if _is_rq_retry():
             operations.requeue_interrupted_job(session, job_id)
         operations.run_parse(
-            session, get_store(), job_id, max_bytes=current_app.config["SARABAN_MAX_UPLOAD_BYTES"]
+            session, get_store(), job_id, max_bytes=current_app.config["SARABAN_MAX_UPLOAD_BYTES"], parse=parse
         )
     finally:
         session.close()
+
+
+class RqTimeoutParse:
+    """`parse_document` inside an rq job: rq's timeout exception becomes ParseTimedOut.
+
+    NOTE: a timeout that fires after the parse, while the result is being stored, is not
+    converted: that job ends as `parse_failed` and rq retries it.
+    """
+
+    def __init__(self, limit_s: float):
+        self.limit_s = limit_s
+
+    def __call__(self, data: bytes, filename: str, **options: Any) -> dict:
+        from rq.timeouts import JobTimeoutException
+
+        from parsers.pipeline import parse_document
+        from workflow.operations import ParseTimedOut
+
+        try:
+            return parse_document(data, filename, **options)
+        except JobTimeoutException as error:
+            raise ParseTimedOut(self.limit_s) from error
 
 
 def _routing_daily_task() -> None:
@@ -81,8 +111,9 @@ def execute(app: Flask, task_name: str, args: tuple, job_id: str) -> None:
 class ThreadWorker:
     """One daemon thread that runs tasks in the order they were enqueued.
 
-    NOTE: unlike rq, this worker cannot stop a task that overruns SARABAN_JOB_TIMEOUT, and
-    its queue is lost when the process stops (`commands.serve` queues such jobs again).
+    A parse runs in a child process that is killed at SARABAN_JOB_TIMEOUT (see
+    `ChildProcessParse`). NOTE: the queue is lost when the process stops (`commands.serve`
+    queues such jobs again).
     """
 
     def __init__(self, app: Flask):

@@ -234,6 +234,27 @@ def _progress_writer(session: Session, job_id: str) -> Callable[[int, int], None
     return record_progress
 
 
+class ParseTimedOut(Exception):
+    """A parse that ran past the job time limit and was stopped."""
+
+    def __init__(self, limit_s: float):
+        super().__init__(f"the parse ran past the job time limit of {limit_s:g} s and was stopped")
+        self.limit_s = limit_s
+
+
+JOB_TIMEOUT_CODE = "job_timeout"
+
+
+def format_duration_th(seconds: float) -> str:
+    """Format a time limit for a Thai message: `45 วินาที`, `10 นาที` or `1 ชั่วโมง 30 นาที`."""
+    whole = max(1, round(seconds))
+    if whole < 60 or whole % 60:
+        return f"{whole:,} วินาที"
+    hours, minutes = divmod(whole // 60, 60)
+    parts = ([f"{hours:,} ชั่วโมง"] if hours else []) + ([f"{minutes} นาที"] if minutes else [])
+    return " ".join(parts)
+
+
 def _fail_job(session: Session, job: ParseJob, code: str, message_th: str, message_en: str) -> None:
     with transaction(session):
         job.status = JOB_FAILED
@@ -282,8 +303,9 @@ def run_parse(
 
     Page progress is committed as it comes, so that a page can poll it. A file that cannot
     be read (parsers.errors.InputError) ends the job as failed with the parser's code and
-    messages. Any other exception also ends the job as failed, with code `parse_failed`,
-    and is re-raised. Raises NotFound for an unknown job and JobStateError for a job that
+    messages. A `parse` that raises ParseTimedOut ends it as failed with code `job_timeout`.
+    Any other exception also ends the job as failed, with code `parse_failed`, and is
+    re-raised. Raises NotFound for an unknown job and JobStateError for a job that
     is not queued.
     """
     job = _start_job(session, job_id)
@@ -295,6 +317,19 @@ def run_parse(
     except InputError as error:
         log.warning("job %s: document %d cannot be read: %s", job_id, document.id, error.message_en)
         _fail_job(session, job, error.code, error.message_th, error.message_en)
+        return job
+    except ParseTimedOut as error:
+        log.warning("job %s: document %d: %s", job_id, document.id, error)
+        session.rollback()
+        _fail_job(
+            session,
+            job,
+            JOB_TIMEOUT_CODE,
+            f"การอ่านเอกสารนี้ใช้เวลาเกิน {format_duration_th(error.limit_s)} ซึ่งเป็นเวลาสูงสุดที่ระบบกำหนด "
+            "ระบบจึงหยุดอ่าน ไฟล์ต้นฉบับยังเก็บไว้ครบ กดปุ่ม “อ่านเอกสารอีกครั้ง” เพื่อลองใหม่ "
+            "หากยังไม่สำเร็จ กรุณาแจ้งผู้ดูแลระบบให้เพิ่มเวลาสูงสุด (SARABAN_JOB_TIMEOUT)",
+            str(error),
+        )
         return job
     except Exception as error:
         log.exception("job %s: parser failed on document %d", job_id, document.id)
@@ -569,3 +604,48 @@ def requeue_unfinished_jobs(session: Session) -> list[str]:
             job.pages_done = 0
             job.started_at = None
     return [job.id for job in unfinished]
+
+
+def may_retry_parse(user: User, document: Document) -> bool:
+    """Return whether `user` may queue a new parse of the document: its office's clerks and supervisors, or its uploader."""
+    if document.uploaded_by_id is not None and document.uploaded_by_id == user.id:
+        return True
+    return user.role in CORRECTING_ROLES and document.organization_id == user.organization_id
+
+
+def retry_parse(session: Session, user: User, document_id: int) -> ParseJob:
+    """Queue a new parse job for a document whose latest job failed, and return it.
+
+    The failed job stays as the record of the failure, and the stored original is read
+    again. The caller enqueues the returned job after this function returns. Raises
+    NotFound or PermissionDenied as the document page does, PermissionDenied for a user
+    who may see the document but not retry it, and JobStateError when the latest job has
+    not failed (so two clicks queue one job).
+    """
+    with transaction(session):
+        document = session.get(Document, document_id, with_for_update=True)
+        if document is None:
+            raise NotFound("document_not_found", "ไม่พบเอกสารนี้", f"no document {document_id}")
+        require_document_access(user, document)
+        if not may_retry_parse(user, document):
+            raise PermissionDenied(
+                "role_cannot_retry",
+                "บทบาทของท่านสั่งอ่านเอกสารใหม่ไม่ได้ ต้องเป็นผู้อัปโหลด หรือเจ้าหน้าที่สารบรรณหรือหัวหน้างานของหน่วยงานที่รับเอกสาร",
+                f"user {user.username} (org {user.organization_id}, role {user.role}) may not retry the parse "
+                f"of document {document_id}",
+            )
+        latest = document.latest_job
+        if latest is None or latest.status != JOB_FAILED:
+            status = latest.status if latest is not None else "no job"
+            raise JobStateError(
+                "job_not_failed",
+                "งานอ่านเอกสารนี้ไม่ได้อยู่ในสถานะอ่านไม่สำเร็จ จึงสั่งอ่านใหม่ไม่ได้ กรุณาโหลดหน้านี้ใหม่",
+                f"document {document_id}: latest parse job is {status}, not failed",
+            )
+        job = ParseJob(id=uuid.uuid4().hex, document=document, status=JOB_QUEUED)
+        session.add(job)
+    log.info(
+        "document %d: parse queued again as job %s by %s after job %s failed with %s",
+        document_id, job.id, user.username, latest.id, latest.error_code,
+    )
+    return job

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, send_file, url_for
+import re
 
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, send_file, url_for
+
+from workflow import crops, jobs, operations
 from workflow import fields as letter_fields
-from workflow import jobs, operations
 from workflow.app import get_session, get_store
-from workflow.errors import UploadRejected, WorkflowError
+from workflow.errors import NotFound, UploadRejected, WorkflowError
 from workflow.models import JOB_FAILED, Letter
 from workflow.web.auth import login_required
 from workflow.web.textspans import text_segments
@@ -15,12 +17,37 @@ from workflow.web.textspans import text_segments
 bp = Blueprint("documents", __name__)
 
 PDF_MAGIC = b"%PDF-"
+# Served files are data, never a page: a browser that opens one anyway runs no script,
+# loads nothing and treats it as a sandboxed document of a unique origin.
+FILE_CONTENT_SECURITY_POLICY = "default-src 'none'; sandbox"
 
 
 @bp.app_context_processor
 def _inject_form_helpers():
     return {"form_values": letter_fields.form_values, "ITEM_INPUTS": letter_fields.ITEM_INPUTS,
-            "is_circular": is_circular}
+            "is_circular": is_circular, "crop_warnings": crop_warnings}
+
+
+def is_crop_warning(warning) -> bool:
+    """Return whether a warning names a page box that a crop of the original can show."""
+    try:
+        crops.crop_geometry(warning)
+    except crops.CropUnavailable:
+        return False
+    return True
+
+
+def crop_warnings(warnings: list) -> dict[str, list[int]]:
+    """Map each top-level field name to the indexes of its warnings that have a crop.
+
+    A warning about `references[0].date` belongs to the field `references`.
+    """
+    by_field: dict[str, list[int]] = {}
+    for index, warning in enumerate(warnings or []):
+        if is_crop_warning(warning) and isinstance(warning.get("field"), str):
+            name = re.split(r"[.\[]", warning["field"], maxsplit=1)[0]
+            by_field.setdefault(name, []).append(index)
+    return by_field
 
 
 def is_circular(document) -> bool:
@@ -105,6 +132,9 @@ def render_document(document, rejected_field_id: int | None = None, error: Workf
         failed=job is not None and job.status == JOB_FAILED,
         segments_for=lambda letter: text_segments(letter.text, letter.spans),
         may_correct=_may_correct(document),
+        may_retry=operations.may_retry_parse(g.user, document),
+        is_crop_warning=is_crop_warning,
+        crop_url=crop_url,
         rejected_field_id=rejected_field_id,
         saved_field_id=request.args.get("saved", type=int),
         field_error=error,
@@ -113,27 +143,79 @@ def render_document(document, rejected_field_id: int | None = None, error: Workf
     return page if error is None else (page, error.http_status)
 
 
+def crop_url(source: tuple[str, int], index: int) -> str:
+    """Return the URL of the crop of warning `index` of a letter (`("letter", id)`) or a document."""
+    kind, owner_id = source
+    if kind == "letter":
+        return url_for("documents.letter_warning_crop", letter_id=owner_id, index=index)
+    return url_for("documents.document_warning_crop", document_id=owner_id, index=index)
+
+
 def _may_correct(document) -> bool:
     user = g.user
     return user.role in operations.CORRECTING_ROLES and document.organization_id == user.organization_id
 
 
+def protect_file_response(response: Response) -> Response:
+    """Add the headers every served upload or crop carries, so that no browser runs or sniffs it."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = FILE_CONTENT_SECURITY_POLICY
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
 @bp.get("/documents/<int:document_id>/original")
 @login_required
 def original(document_id: int):
+    """Send the stored original as a download, never shown in the browser's window."""
     document = operations.get_visible_document(get_session(), g.user, document_id)
     path = get_store().path_for(document.sha256)
     with open(path, "rb") as handle:
         head = handle.read(len(PDF_MAGIC))
-    # Judge by content: a file that is not a PDF is offered as a download, never rendered.
-    if head == PDF_MAGIC:
-        response = send_file(path, mimetype="application/pdf", download_name=document.filename)
-    else:
-        response = send_file(
-            path, mimetype="application/octet-stream", as_attachment=True, download_name=document.filename
-        )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    # The type comes from the content, not the name: only a real PDF is labelled as one.
+    mimetype = "application/pdf" if head == PDF_MAGIC else "application/octet-stream"
+    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=document.filename)
+    return protect_file_response(response)
+
+
+@bp.post("/documents/<int:document_id>/retry")
+@login_required
+def retry(document_id: int):
+    """Queue the parse of a document whose job failed again; the original is read anew."""
+    job = operations.retry_parse(get_session(), g.user, document_id)
+    jobs.enqueue_parse(current_app._get_current_object(), job.id)
+    flash("ส่งเอกสารเข้าคิวอ่านอีกครั้งแล้ว", "success")
+    return redirect(url_for("documents.show", document_id=document_id))
+
+
+def _crop_response(document, warnings: list, index: int) -> Response:
+    if not 0 <= index < len(warnings or []):
+        raise NotFound("warning_not_found", "ไม่พบข้อสังเกตนี้", f"document {document.id} has no warning {index}")
+    data = get_store().read(document.sha256)
+    png = crops.render_crop(data, warnings[index])
+    return protect_file_response(Response(png, mimetype="image/png"))
+
+
+@bp.get("/letters/<int:letter_id>/warnings/<int:index>/crop.png")
+@login_required
+def letter_warning_crop(letter_id: int, index: int):
+    """Send the image of a letter's low-confidence value, cut from its original."""
+    session = get_session()
+    letter = session.get(Letter, letter_id)
+    if letter is None:
+        raise NotFound("letter_not_found", "ไม่พบหนังสือนี้", f"no letter {letter_id}")
+    document = operations.get_visible_document(session, g.user, letter.document_id)
+    return _crop_response(document, letter.warnings, index)
+
+
+@bp.get("/documents/<int:document_id>/warnings/<int:index>/crop.png")
+@login_required
+def document_warning_crop(document_id: int, index: int):
+    """Send the image of a file-level low-confidence value (on a page no letter covers)."""
+    document = operations.get_visible_document(get_session(), g.user, document_id)
+    return _crop_response(document, document.warnings, index)
 
 
 @bp.post("/fields/<int:field_id>/correct")
