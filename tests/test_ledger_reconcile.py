@@ -132,3 +132,14 @@ def test_registry_csv_overlap_message_names_line():
     with pytest.raises(InvalidValue) as raised:
         read_registry_csv(HEADER + "DLA,1,10,active\nDLA,5,20,active\n")
     assert "บรรทัด 3" in raised.value.message_th
+
+
+def test_registry_csv_line_numbers_count_blank_lines():
+    with pytest.raises(InvalidValue) as raised:
+        read_registry_csv(HEADER + "DLA,1,10,active\n\nDLA,11,²,active\n")
+    assert raised.value.code == "registry_csv_invalid_serial"
+    assert "บรรทัด 4" in raised.value.message_th
+
+
+def test_registry_csv_reads_thai_digits():
+    assert read_registry_csv(HEADER + "LAO-5570901,๑,๒๕,active\n") == [Holding(1, 25, "active", "LAO-5570901")]

@@ -5,7 +5,7 @@ columns, in any order, and other columns are ignored:
 
     account_code   the holder's account code as this ledger names it: DLA, LAO-<7-digit DLA code>,
                    BUYER-<id>, DEPOSIT; for a retired or cancelled block it may be left empty
-    serial_start   the first serial of the block, a whole number (commas allowed)
+    serial_start   the first serial of the block, a whole number (commas and Thai digits allowed)
     serial_end     the last serial of the block, not less than serial_start
     status         active (held in an account), retired or cancelled
 
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.ledger.allocation import THAI_DIGITS
 from workflow.ledger.errors import InvalidValue
 from workflow.ledger.models import ACCOUNT_CANCELLATION, ACCOUNT_RETIREMENT, Account, SerialBlock
 
@@ -73,8 +74,8 @@ class Difference:
 
 
 def _serial(raw: str | None, line: int, column: str) -> int:
-    text = (raw or "").strip().replace(",", "")
-    if not text.isdigit():
+    text = (raw or "").strip().replace(",", "").translate(THAI_DIGITS)
+    if not (text.isascii() and text.isdigit()):
         raise InvalidValue("registry_csv_invalid_serial",
                            f"บรรทัด {line}: หมายเลข {column} “{text}” ต้องเป็นจำนวนเต็ม",
                            f"line {line}: {column} {text!r} is not a whole number")
@@ -91,8 +92,10 @@ def read_registry_csv(text: str) -> list[Holding]:
         raise InvalidValue("registry_csv_missing_columns", f"ไฟล์ทะเบียนกลางไม่มีคอลัมน์ {', '.join(missing)}",
                            f"the registry CSV lacks the columns {', '.join(missing)}")
     holdings: list[tuple[Holding, int]] = []
-    for line, row in enumerate(reader, start=2):
-        if line - 1 > MAX_ROWS:
+    for row in reader:
+        # line_num counts physical lines, so blank lines and quoted line breaks keep it true to the file.
+        line = reader.line_num
+        if len(holdings) >= MAX_ROWS:
             raise InvalidValue("registry_csv_too_long", f"ไฟล์ทะเบียนกลางมีเกิน {MAX_ROWS:,} แถว กรุณาแบ่งไฟล์",
                                f"the registry CSV has more than {MAX_ROWS} rows")
         start = _serial(row["serial_start"], line, "serial_start")
