@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import secrets
-from typing import Any
+from typing import Any, Callable
 
 from flask import Flask, current_app, g, render_template, request
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 
 from workflow import fields as letter_fields
 from workflow.config import config_from_env
@@ -41,18 +44,41 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions[STORE_EXTENSION] = OriginalStore(app.config["SARABAN_STORAGE"])
     app.teardown_appcontext(_close_session)
 
-    from workflow.web import admin, api, auth, documents, fonts, ledger, routing
+    from workflow.web import admin, api, api_v1, auth, documents, fonts, ledger, routing
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_v1.bp)
     app.register_blueprint(fonts.bp)
     app.register_blueprint(routing.bp)
     app.register_blueprint(ledger.bp)
     app.register_blueprint(admin.bp)
     _register_template_helpers(app)
     _register_error_handlers(app)
+    _exempt_token_requests_from_session(app, auth._load_user_and_check_csrf, api_v1.is_token_request)
     return app
+
+
+def _exempt_token_requests_from_session(app: Flask, session_hook: Callable, is_token_request: Callable[[], bool]) -> None:
+    """Skip the cookie-session hook (signed-in user and CSRF check) for API requests that carry a token.
+
+    Those requests are authenticated by their Authorization header alone (see
+    `workflow.web.api_v1.auth`), so the session cookie a browser adds on its own neither
+    signs them in nor needs a CSRF token. A request without the header keeps both.
+    """
+    hooks = app.before_request_funcs.get(None, [])
+    if session_hook not in hooks:
+        raise RuntimeError("the sign-in and CSRF hook of workflow.web.auth is not registered on the app")
+
+    @functools.wraps(session_hook)
+    def session_hook_unless_token():
+        if is_token_request():
+            g.user = None
+            return None
+        return session_hook()
+
+    hooks[hooks.index(session_hook)] = session_hook_unless_token
 
 
 def get_database() -> Database:
@@ -115,6 +141,30 @@ def _register_error_handlers(app: Flask) -> None:
             f"request body over MAX_CONTENT_LENGTH ({limit} bytes)",
         )
         return _workflow_error(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        # JSON clients get the error object; pages keep Werkzeug's own response.
+        if not wants_json():
+            return error
+        messages_th = {
+            405: "ไม่รองรับคำขอแบบ {method} ที่ที่อยู่นี้".format(method=request.method),
+            415: "ไม่รองรับชนิดข้อมูลที่ส่งมา",
+        }
+        message_th = messages_th.get(error.code, "คำขอไม่ถูกต้อง")
+        code = (error.name or "http_error").lower().replace(" ", "_")
+        response = error.get_response()
+        response.set_data(json.dumps({"error": {"code": code, "message": message_th}}, ensure_ascii=False))
+        response.mimetype = "application/json"
+        return response
+
+    @app.errorhandler(500)
+    def _server_error(_error):
+        error = WorkflowError("internal_error", "ระบบขัดข้อง กรุณาลองใหม่อีกครั้ง หากยังไม่ได้ กรุณาแจ้งผู้ดูแลระบบ",
+                              f"unhandled error on {request.method} {request.path}")
+        if wants_json():
+            return {"error": {"code": error.code, "message": error.message_th}}, 500
+        return render_template("error.html", error=error), 500
 
     @app.errorhandler(404)
     def _not_found(_error):

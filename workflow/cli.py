@@ -255,6 +255,34 @@ def add_backup_commands(sub) -> None:
     p.set_defaults(func=cmd_restore)
 
 
+def cmd_api_token(args: argparse.Namespace) -> int:
+    from workflow.apitokens import token_command
+
+    return token_command(args.token_command, username=getattr(args, "user", None), name=getattr(args, "name", None),
+                         organization_code=getattr(args, "organization", None),
+                         token_id=getattr(args, "token_id", None), as_json=getattr(args, "json", False))
+
+
+def add_api_token_commands(sub) -> None:
+    """Register `api-token create|list|revoke`: the bearer tokens of the JSON API `/api/v1`."""
+    tokens = sub.add_parser("api-token", help="create, list or revoke the bearer tokens of the JSON API /api/v1"
+                            ).add_subparsers(dest="token_command", required=True)
+    p = tokens.add_parser("create", help="create a token acting as USERNAME for that user's organization; "
+                                         "prints the token once")
+    p.add_argument("--user", required=True, metavar="USERNAME", help="the user (and so the organization and role) "
+                                                                      "that requests with this token act as")
+    p.add_argument("--name", required=True, metavar="NAME", help="a label for the listing, e.g. the client system")
+    p.add_argument("--json", action="store_true", help="print one JSON object, with the token")
+    p.set_defaults(func=cmd_api_token)
+    p = tokens.add_parser("list", help="list the tokens (never the tokens themselves, only their first characters)")
+    p.add_argument("--organization", metavar="CODE", help="only this organization's tokens, e.g. DIST-5709")
+    p.add_argument("--json", action="store_true", help="print one JSON array")
+    p.set_defaults(func=cmd_api_token)
+    p = tokens.add_parser("revoke", help="revoke a token; requests with it are refused from then on")
+    p.add_argument("token_id", type=int, metavar="ID", help="the token's id from `saraban api-token list`")
+    p.set_defaults(func=cmd_api_token)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="saraban", description="Saraban: Thai official letters in, workflow out.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -319,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(func=cmd_ledger_demo)
     add_integration_commands(sub)
     add_backup_commands(sub)
+    add_api_token_commands(sub)
     return parser
 
 

@@ -1,0 +1,99 @@
+"""`/api/v1` documents: list, upload, parse result, job status, field correction."""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from workflow import operations
+from workflow.app import get_session
+from workflow.errors import InvalidValue, NotFound, UploadRejected
+from workflow.models import ParseJob
+from workflow.web.api import job_status
+from workflow.web.api_v1 import bp, inputs
+from workflow.web.api_v1.inputs import ID
+from workflow.web.documents import ingest_files
+
+UPLOAD_FIELD = "files"
+
+
+def _document_row(document) -> dict:
+    job = document.latest_job
+    return {
+        "document_id": document.id,
+        "file": document.filename,
+        "sha256": document.sha256,
+        "status": job.status if job else None,
+        "uploaded_at": document.uploaded_at.isoformat(),
+    }
+
+
+@bp.get("/documents")
+def list_documents():
+    listing = operations.list_documents(get_session(), g.user, inputs.page_argument())
+    return {
+        "page": listing.page,
+        "pages": listing.pages,
+        "total": listing.total,
+        "documents": [_document_row(document) for document in listing.documents],
+    }
+
+
+@bp.post("/documents")
+def upload_documents():
+    """Store and queue for parsing each file of the multipart field `files`; 202 when any file was taken."""
+    files = [upload for upload in request.files.getlist(UPLOAD_FIELD) if upload.filename]
+    if not files:
+        raise UploadRejected("no_file", "กรุณาแนบไฟล์อย่างน้อยหนึ่งไฟล์ในช่อง files แบบ multipart/form-data",
+                             "the request carries no file in the multipart field 'files'")
+    results = []
+    for outcome in ingest_files(files):
+        if "error" in outcome:
+            error = outcome["error"]
+            results.append({"file": outcome["filename"], "error": {"code": error.code, "message": error.message_th}})
+            continue
+        document = outcome["document"]
+        results.append({
+            "file": outcome["filename"],
+            "document_id": document.id,
+            "created": outcome["created"],
+            "sha256": document.sha256,
+            "job": job_status(document.latest_job),
+        })
+    status = 400 if all("error" in result for result in results) else 202
+    return {"results": results}, status
+
+
+@bp.get(f"/documents/<{ID}:document_id>")
+def document_result(document_id: int):
+    return operations.document_result(operations.get_visible_document(get_session(), g.user, document_id))
+
+
+@bp.get("/jobs/<job_id>")
+def job(job_id: str):
+    found = get_session().get(ParseJob, inputs.job_id(job_id))
+    if found is None:
+        raise NotFound("job_not_found", "ไม่พบงานอ่านเอกสารนี้", f"no parse job {job_id}")
+    operations.require_document_access(g.user, found.document)
+    return job_status(found)
+
+
+@bp.post(f"/fields/<{ID}:field_id>/correction")
+def correct_field(field_id: int):
+    """Record a correction of one field: body `{"value": ...}` in the field's type of the parse contract."""
+    body = inputs.json_body()
+    if "value" not in body:
+        raise InvalidValue("missing_value", "ต้องระบุช่อง “value” คือค่าที่ถูกต้องของช่องข้อมูลนี้",
+                           "field 'value' is missing")
+    session = get_session()
+    letter_field = operations.get_letter_field(session, field_id)
+    operations.get_visible_document(session, g.user, letter_field.letter.document_id)
+    correction = operations.correct_field(session, g.user, field_id, body["value"])
+    return {
+        "field_id": field_id,
+        "name": letter_field.name,
+        "value": correction.new_value,
+        "previous_value": correction.previous_value,
+        "parsed_value": correction.parsed_value,
+        "corrected_by": g.user.username,
+        "corrected_at": correction.corrected_at.isoformat(),
+    }
