@@ -107,6 +107,8 @@ def test_dry_run_prepares_nothing(issued, tmp_path, capsys):
     ("lao_code,bins\n5570901,3\n", "ไฟล์จำนวนถังขยะเปียกไม่มีคอลัมน์ verified_bins"),
     ("lao_code,verified_bins\n", "ไฟล์จำนวนถังขยะเปียกไม่มีข้อมูล"),
     ("lao_code,verified_bins\n5570901,3\n5570903,1\n", "อปท. ต่อไปนี้ยังไม่ได้เปิดบัญชีคาร์บอนเครดิต: 5570903"),
+    ("lao_code,verified_bins\n5570901,๓\n5570902,1²\n", "บรรทัด 3: จำนวนถัง “1²” ต้องเป็นจำนวนเต็มบวก"),
+    ("lao_code,verified_bins\n5570901,3\n\"" + "ก" * 200_000 + "\",1\n", "บรรทัด 3: อ่านไฟล์ CSV ไม่ได้"),
 ])
 def test_bad_file_imports_nothing(issued, tmp_path, capsys, text, expected):
     path = write_csv(tmp_path, text)

@@ -143,3 +143,10 @@ def test_registry_csv_line_numbers_count_blank_lines():
 
 def test_registry_csv_reads_thai_digits():
     assert read_registry_csv(HEADER + "LAO-5570901,๑,๒๕,active\n") == [Holding(1, 25, "active", "LAO-5570901")]
+
+
+def test_registry_csv_oversized_field_rejected():
+    with pytest.raises(InvalidValue) as raised:
+        read_registry_csv(HEADER + "DLA,1,10,active\n\"" + "ก" * 200_000 + "\",11,20,active\n")
+    assert raised.value.code == "registry_csv_unreadable"
+    assert "บรรทัด 3" in raised.value.message_th

@@ -73,8 +73,10 @@ def read_bins_csv(text: str) -> dict[str, int]:
             # line_num counts physical lines, so blank lines and quoted line breaks keep it true to the file.
             _add_bins_row(bins, reader.line_num, row)
     except csv.Error as error:
-        raise InvalidValue("bins_csv_unreadable", f"บรรทัด {reader.line_num}: อ่านไฟล์ CSV ไม่ได้ ({error})",
-                           f"line {reader.line_num}: the bins CSV is malformed: {error}") from None
+        # The reader has not counted the line it failed on.
+        line = reader.line_num + 1
+        raise InvalidValue("bins_csv_unreadable", f"บรรทัด {line}: อ่านไฟล์ CSV ไม่ได้ ({error})",
+                           f"line {line}: the bins CSV is malformed: {error}") from None
     if not bins:
         raise InvalidValue("bins_csv_empty", "ไฟล์จำนวนถังขยะเปียกไม่มีข้อมูล", "the bins CSV has no rows")
     return bins

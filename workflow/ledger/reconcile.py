@@ -82,6 +82,26 @@ def _serial(raw: str | None, line: int, column: str) -> int:
     return int(text)
 
 
+def _holding(row: dict[str, str | None], line: int) -> Holding:
+    start = _serial(row["serial_start"], line, "serial_start")
+    end = _serial(row["serial_end"], line, "serial_end")
+    if end < start:
+        raise InvalidValue("registry_csv_invalid_range",
+                           f"บรรทัด {line}: serial_end {end:,} น้อยกว่า serial_start {start:,}",
+                           f"line {line}: serial_end {end} is below serial_start {start}")
+    status = (row["status"] or "").strip().lower()
+    if status not in STATUSES:
+        raise InvalidValue("registry_csv_invalid_status",
+                           f"บรรทัด {line}: สถานะ “{status}” ต้องเป็น active, retired หรือ cancelled",
+                           f"line {line}: status {status!r} is not one of {', '.join(STATUSES)}")
+    code = (row["account_code"] or "").strip()
+    if status == STATUS_ACTIVE and not code:
+        raise InvalidValue("registry_csv_missing_account",
+                           f"บรรทัด {line}: หน่วยที่คงอยู่ในบัญชีต้องระบุ account_code",
+                           f"line {line}: an active block needs an account_code")
+    return Holding(start, end, status, code if status == STATUS_ACTIVE else "")
+
+
 def read_registry_csv(text: str) -> list[Holding]:
     """Parse the registry file described in the module docstring into holdings sorted by serial."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
@@ -92,29 +112,19 @@ def read_registry_csv(text: str) -> list[Holding]:
         raise InvalidValue("registry_csv_missing_columns", f"ไฟล์ทะเบียนกลางไม่มีคอลัมน์ {', '.join(missing)}",
                            f"the registry CSV lacks the columns {', '.join(missing)}")
     holdings: list[tuple[Holding, int]] = []
-    for row in reader:
-        # line_num counts physical lines, so blank lines and quoted line breaks keep it true to the file.
-        line = reader.line_num
-        if len(holdings) >= MAX_ROWS:
-            raise InvalidValue("registry_csv_too_long", f"ไฟล์ทะเบียนกลางมีเกิน {MAX_ROWS:,} แถว กรุณาแบ่งไฟล์",
-                               f"the registry CSV has more than {MAX_ROWS} rows")
-        start = _serial(row["serial_start"], line, "serial_start")
-        end = _serial(row["serial_end"], line, "serial_end")
-        if end < start:
-            raise InvalidValue("registry_csv_invalid_range",
-                               f"บรรทัด {line}: serial_end {end:,} น้อยกว่า serial_start {start:,}",
-                               f"line {line}: serial_end {end} is below serial_start {start}")
-        status = (row["status"] or "").strip().lower()
-        if status not in STATUSES:
-            raise InvalidValue("registry_csv_invalid_status",
-                               f"บรรทัด {line}: สถานะ “{status}” ต้องเป็น active, retired หรือ cancelled",
-                               f"line {line}: status {status!r} is not one of {', '.join(STATUSES)}")
-        code = (row["account_code"] or "").strip()
-        if status == STATUS_ACTIVE and not code:
-            raise InvalidValue("registry_csv_missing_account",
-                               f"บรรทัด {line}: หน่วยที่คงอยู่ในบัญชีต้องระบุ account_code",
-                               f"line {line}: an active block needs an account_code")
-        holdings.append((Holding(start, end, status, code if status == STATUS_ACTIVE else ""), line))
+    try:
+        for row in reader:
+            # line_num counts physical lines, so blank lines and quoted line breaks keep it true to the file.
+            line = reader.line_num
+            if len(holdings) >= MAX_ROWS:
+                raise InvalidValue("registry_csv_too_long", f"ไฟล์ทะเบียนกลางมีเกิน {MAX_ROWS:,} แถว กรุณาแบ่งไฟล์",
+                                   f"the registry CSV has more than {MAX_ROWS} rows")
+            holdings.append((_holding(row, line), line))
+    except csv.Error as error:
+        # The reader has not counted the line it failed on.
+        line = reader.line_num + 1
+        raise InvalidValue("registry_csv_unreadable", f"บรรทัด {line}: อ่านไฟล์ CSV ไม่ได้ ({error})",
+                           f"line {line}: the registry CSV is malformed: {error}") from None
     if not holdings:
         raise InvalidValue("registry_csv_empty", "ไฟล์ทะเบียนกลางไม่มีข้อมูล", "the registry CSV has no rows")
     holdings.sort(key=lambda pair: pair[0].serial_start)
