@@ -6,10 +6,13 @@ import html
 import re
 
 import pytest
+from sqlalchemy import select
+
 from tests.conftest import PROVINCE_LETTER_TEXT, TEST_PASSWORD, province_letter
 from tests.test_web import count, csrf_from, sign_in
-from workflow import operations
-from workflow.models import JOB_DONE, FieldCorrection
+from workflow import jobs, operations
+from workflow.errors import PermissionDenied
+from workflow.models import JOB_DONE, Document, FieldCorrection, ParseJob
 
 DENIED_TH = "ไม่มีสิทธิ์เข้าถึงเอกสารนี้"
 
@@ -294,3 +297,149 @@ def test_relative_deadline_without_days_rejected(app, client, stored_letter):
     assert "รายการที่ 1: กรุณาพิมพ์จำนวนวัน" in page
     assert 'value="ภายในเจ็ดวัน"' in page
     assert count(app, FieldCorrection) == 0
+
+
+# --- a failed parse and its retry -------------------------------------------------------
+
+
+def timed_out_document(session, store, user):
+    """Upload the Chiang Rai letter and end its parse the way a job over its time limit ends."""
+
+    def parse_past_limit(data, filename, **options):
+        raise operations.ParseTimedOut(600)
+
+    data = PROVINCE_LETTER_TEXT.encode("utf-8")
+    ingested = operations.ingest_upload(session, store, data, "ชร-ว3200-สแกน.txt", user, 1024 * 1024)
+    operations.run_parse(session, store, ingested.job.id, max_bytes=1024 * 1024, parse=parse_past_limit)
+    return ingested.document
+
+
+def job_rows(app, document_id: int) -> list[tuple[str, str]]:
+    with app.app_context():
+        from workflow.app import new_session
+
+        db = new_session()
+        try:
+            query = select(ParseJob).where(ParseJob.document_id == document_id).order_by(ParseJob.created_at)
+            return [(job.id, job.status) for job in db.scalars(query)]
+        finally:
+            db.close()
+
+
+def retry_form_token(client, document_id: int) -> str:
+    return csrf_from(client.get(f"/documents/{document_id}").get_data(as_text=True))
+
+
+def test_timed_out_job_shows_message_and_retry(client, session, store, users):
+    document = timed_out_document(session, store, users["clerk"])
+    sign_in(client)
+    page = page_text(client.get(f"/documents/{document.id}"))
+    assert "ใช้เวลาเกิน 10 นาที" in page
+    assert "job_timeout" in page
+    assert f'action="/documents/{document.id}/retry"' in page
+    assert "อ่านเอกสารอีกครั้ง" in page
+
+
+def test_retry_queues_new_job_and_parses(app, client, session, store, users):
+    document = timed_out_document(session, store, users["clerk"])
+    failed_job_id = document.latest_job.id
+    sign_in(client)
+    response = client.post(f"/documents/{document.id}/retry", data={"csrf_token": retry_form_token(client, document.id)})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/documents/{document.id}")
+    jobs.thread_worker(app).wait_until_idle()
+
+    rows = job_rows(app, document.id)
+    assert len(rows) == 2
+    assert rows[0] == (failed_job_id, "failed")
+    assert rows[1][1] == "done"
+    page = page_text(client.get(f"/documents/{document.id}"))
+    assert "พบหนังสือ 1 ฉบับ" in page
+    assert "ศาลากลางจังหวัดเชียงราย" in page
+    assert store.read(document.sha256) == PROVINCE_LETTER_TEXT.encode("utf-8")
+
+
+def test_retry_without_csrf_token_changes_nothing(app, client, session, store, users):
+    document = timed_out_document(session, store, users["clerk"])
+    sign_in(client)
+    response = client.post(f"/documents/{document.id}/retry", data={})
+    assert response.status_code == 400
+    assert "form_expired" in page_text(response)
+    assert [status for _, status in job_rows(app, document.id)] == ["failed"]
+
+
+def test_retry_by_other_office_denied(app, client, session, store, users):
+    document = timed_out_document(session, store, users["clerk"])
+    sign_in(client, username="malee")
+    token = csrf_from(client.get("/documents").get_data(as_text=True))
+    response = client.post(f"/documents/{document.id}/retry", data={"csrf_token": token})
+    assert response.status_code == 403
+    assert DENIED_TH in page_text(response)
+    assert [status for _, status in job_rows(app, document.id)] == ["failed"]
+
+
+def test_retry_of_parsed_document_rejected(app, client, stored_letter):
+    document_id = stored_letter.document_id
+    sign_in(client)
+    response = client.post(f"/documents/{document_id}/retry", data={"csrf_token": retry_form_token(client, document_id)})
+    assert response.status_code == 409
+    assert "job_not_failed" in page_text(response)
+    assert [status for _, status in job_rows(app, document_id)] == ["done"]
+
+
+def test_retry_limited_to_uploader_clerks_supervisors(session, store, users):
+    document = timed_out_document(session, store, users["officer"])
+    lao_supervisor = operations.create_user(session, "wanida", "นางวนิดา คำดี", TEST_PASSWORD, "5570903", "supervisor")
+    lao_officer = operations.create_user(session, "somchai", "นายสมชาย ดีมาก", TEST_PASSWORD, "5570903", "officer")
+    assert operations.may_retry_parse(users["officer"], document)
+    assert operations.may_retry_parse(lao_supervisor, document)
+    assert not operations.may_retry_parse(lao_officer, document)
+    # A file whose parse failed may hold a secret letter, so another officer cannot even open it.
+    with pytest.raises(PermissionDenied) as raised:
+        operations.retry_parse(session, lao_officer, document.id)
+    assert raised.value.code == "document_access_denied"
+    session.expire_all()
+    assert [job.status for job in session.get(Document, document.id).jobs] == ["failed"]
+
+
+# --- headers of served files --------------------------------------------------------------
+
+
+def test_original_pdf_sent_as_attachment(client, session, store, users):
+    from tests.pdfmaker import thai_pdf
+
+    data = thai_pdf([["ที่ ชร ๐๐๒๓.๖/ว ๓๒๐๐", "เรื่อง การใช้งานระบบบัญชี Carbon Credit"]])
+    ingested = operations.ingest_upload(session, store, data, "หนังสือจังหวัด.pdf", users["clerk"], 1024 * 1024)
+    sign_in(client)
+    response = client.get(f"/documents/{ingested.document.id}/original")
+    assert response.status_code == 200
+    assert response.data == data
+    assert response.mimetype == "application/pdf"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment")
+    assert "filename*=UTF-8''%E0%B8%AB" in disposition
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("filename", "content"),
+    [
+        ("หนังสือ.pdf", "<html><body><script>alert('ระบบสารบรรณ')</script></body></html>"),
+        ("หนังสือ.html", "<!DOCTYPE html><title>ระบบสารบรรณ</title><img src=x onerror=alert(1)>"),
+        ("ภาพ.svg", "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"),
+    ],
+    ids=["html-named-pdf", "html", "svg"],
+)
+def test_markup_upload_never_served_as_page(client, session, store, users, filename, content):
+    data = content.encode("utf-8")
+    ingested = operations.ingest_upload(session, store, data, filename, users["clerk"], 1024 * 1024)
+    sign_in(client)
+    response = client.get(f"/documents/{ingested.document.id}/original")
+    assert response.status_code == 200
+    assert response.data == data
+    assert response.mimetype == "application/octet-stream"
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
