@@ -20,6 +20,7 @@ from parsers.ocr.engine import Box, EngineSettings, OcrFailed, OcrTimeout, OcrUn
 from parsers.ocr.images import OCR_DPI, PageImage
 from parsers.ocr.fields import FieldReader
 from parsers.ocr.layout import TextLine, page_text, split_regions
+from parsers.ocr.reread import reread_lines
 from parsers.ocr.stamp import find_stamp, read_stamp, replace_stamp_lines
 
 __all__ = [
@@ -130,6 +131,8 @@ def ocr_page(page: PageImage, page_number: int, settings: OcrSettings) -> PageOc
         log.warning("page %s: %s", page_number, exc)
         return PageOcr(text="", lines=[], image_size=size, warnings=[_failed_warning(page_number)],
                        seconds=time.monotonic() - started)
+    if cleaned is not None:
+        raw_lines = reread_lines(raw_lines, cleaned, settings.engine())
     lines = split_regions(raw_lines)
     lines = _read_speed_stamp(lines, ink, colour, page.dpi, settings)
     fields = FieldReader(

@@ -120,6 +120,42 @@ def recognize(image: Image.Image, settings: EngineSettings) -> list[Line]:
     return lines
 
 
+def recognize_each(images: list[Image.Image], settings: EngineSettings) -> list[list[Line]]:
+    """Recognize every image in one Tesseract run and return the lines of each, in order.
+
+    Tesseract reads a text file that lists image paths as one document of many pages,
+    so the model is loaded once for all of them. Raises as `recognize` does.
+    """
+    if not images:
+        return []
+    with tempfile.TemporaryDirectory(prefix="saraban-ocr-") as folder:
+        paths = []
+        for index, image in enumerate(images):
+            path = os.path.join(folder, f"image{index}.pnm")
+            with open(path, "wb") as handle:
+                handle.write(_encode(image))
+            paths.append(path)
+        listing = os.path.join(folder, "images.txt")
+        with open(listing, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(paths) + "\n")
+        output_base = os.path.join(folder, "out")
+        command = [
+            settings.command, listing, output_base,
+            "-l", settings.languages,
+            "--psm", str(settings.page_segmentation),
+            "-c", "hocr_char_boxes=1",
+            "-c", "paragraph_text_based=0",
+            "hocr", "txt",
+        ]
+        _run(command, b"", settings)
+        with open(output_base + ".hocr", "rb") as hocr, open(output_base + ".txt", encoding="utf-8") as text:
+            pages = parse_hocr_pages(hocr.read())
+            mark_spaces([line for page in pages for line in page], text.read())
+    if len(pages) != len(images):
+        raise OcrFailed(f"Tesseract returned {len(pages)} pages for {len(images)} images")
+    return pages
+
+
 def _run(command: list[str], image_bytes: bytes, settings: EngineSettings) -> subprocess.CompletedProcess:
     try:
         completed = subprocess.run(
@@ -201,7 +237,16 @@ def _encode(image: Image.Image) -> bytes:
 def parse_hocr(data: bytes) -> list[Line]:
     """Parse Tesseract's hOCR output into lines of words with character boxes."""
     # Tesseract's hOCR is XHTML with a DOCTYPE; the parser ignores the external DTD.
+    return _parse_lines(ET.fromstring(data))
+
+
+def parse_hocr_pages(data: bytes) -> list[list[Line]]:
+    """Parse Tesseract's hOCR output of a many-page run into the lines of each page."""
     root = ET.fromstring(data)
+    return [_parse_lines(element) for element in root.iter() if _css_class(element) == "ocr_page"]
+
+
+def _parse_lines(root: ET.Element) -> list[Line]:
     lines: list[Line] = []
     for element in root.iter():
         if _css_class(element) not in ("ocr_line", "ocr_caption", "ocr_header", "ocr_textfloat"):
