@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from parsers.errors import InputError
@@ -251,7 +251,11 @@ def format_duration_th(seconds: float) -> str:
     if whole < 60 or whole % 60:
         return f"{whole:,} วินาที"
     hours, minutes = divmod(whole // 60, 60)
-    parts = ([f"{hours:,} ชั่วโมง"] if hours else []) + ([f"{minutes} นาที"] if minutes else [])
+    parts = []
+    if hours:
+        parts.append(f"{hours:,} ชั่วโมง")
+    if minutes:
+        parts.append(f"{minutes} นาที")
     return " ".join(parts)
 
 
@@ -454,12 +458,76 @@ def document_secrecy(document: Document) -> str | None:
 
 
 def may_see_document(user: User, document: Document) -> bool:
-    """Return whether `user` may open the document, its parse result and its original file."""
-    if document.organization_id is None or document.organization_id != user.organization_id:
+    """Return whether `user` may open the document, its parse result and its original file.
+
+    Staff of the organization that owns the document see it, and so do staff of an
+    organization that routing sent one of its letters to (see `routed_organization_ids`).
+    A secret document, or one not parsed yet, is open only to clerks and supervisors of
+    those organizations, and to the user who uploaded it.
+    """
+    if document.organization_id is None:
         return False
-    if user.role in SECRET_READING_ROLES or document.uploaded_by_id == user.id:
+    if document.organization_id == user.organization_id:
+        if document.uploaded_by_id == user.id:
+            return True
+    else:
+        session = object_session(document)
+        if session is None or user.organization_id not in routed_organization_ids(session, document):
+            return False
+    if user.role in SECRET_READING_ROLES:
         return True
     return document_secrecy(document) is None
+
+
+# Levels of forwarding followed from a letter to the letters that enclose it: DLA, the
+# province, the district and the LAO make three forwards.
+MAX_FORWARD_DEPTH = 6
+
+
+def routed_organization_ids(session: Session, document: Document) -> set[int]:
+    """Return the organizations that received, through routing, a letter read from this document.
+
+    A routing task on an official letter whose `source_letter_id` is one of the document's
+    letters gives its recipient the file. So does a task on a letter that forwards such a
+    letter (its `parent_letter_id`, followed down the chain), because a forwarded circular
+    encloses its parent.
+    """
+    from workflow.routing.models import OfficialLetter, RoutingTask
+
+    letter_ids = select(Letter.id).where(Letter.document_id == document.id)
+    official_ids = set(session.scalars(select(OfficialLetter.id).where(OfficialLetter.source_letter_id.in_(letter_ids))))
+    frontier = set(official_ids)
+    for _ in range(MAX_FORWARD_DEPTH):
+        if not frontier:
+            break
+        children = set(session.scalars(select(OfficialLetter.id).where(OfficialLetter.parent_letter_id.in_(frontier))))
+        frontier = children - official_ids
+        official_ids |= frontier
+    if not official_ids:
+        return set()
+    return set(session.scalars(select(RoutingTask.recipient_org_id).where(RoutingTask.letter_id.in_(official_ids))))
+
+
+def routed_document_ids(session: Session, organization_id: int) -> set[int]:
+    """Return the documents that routing gives `organization_id` access to, the inverse of `routed_organization_ids`."""
+    from workflow.routing.models import OfficialLetter, RoutingTask
+
+    letter_ids = set(session.scalars(select(RoutingTask.letter_id).where(RoutingTask.recipient_org_id == organization_id)))
+    seen = set(letter_ids)
+    source_letter_ids: set[int] = set()
+    frontier = letter_ids
+    for _ in range(MAX_FORWARD_DEPTH + 1):
+        if not frontier:
+            break
+        rows = session.execute(
+            select(OfficialLetter.parent_letter_id, OfficialLetter.source_letter_id).where(OfficialLetter.id.in_(frontier))
+        ).all()
+        source_letter_ids |= {source for _, source in rows if source is not None}
+        frontier = {parent for parent, _ in rows if parent is not None} - seen
+        seen |= frontier
+    if not source_letter_ids:
+        return set()
+    return set(session.scalars(select(Letter.document_id).where(Letter.id.in_(source_letter_ids))))
 
 
 def require_document_access(user: User, document: Document) -> None:
@@ -486,16 +554,16 @@ def get_visible_document(session: Session, user: User, document_id: int) -> Docu
     return document
 
 
-def _restricted_document_ids(session: Session, user: User) -> list[int]:
-    # Documents of the user's organization that this user may not see because of secrecy.
+def _restricted_document_ids(session: Session, user: User, routed_ids: set[int]) -> list[int]:
+    # Documents of the user's organization, or routed to it, that this user may not see
+    # because of secrecy.
     # NOTE: this loads every such document with its letters and fields, one query each, because
     # the shown secrecy mark may come from a correction. A stored flag would scale better.
-    candidates = session.scalars(
-        select(Document).where(
-            Document.organization_id == user.organization_id,
-            (Document.uploaded_by_id != user.id) | Document.uploaded_by_id.is_(None),
-        )
+    own = (Document.organization_id == user.organization_id) & (
+        (Document.uploaded_by_id != user.id) | Document.uploaded_by_id.is_(None)
     )
+    routed = (Document.organization_id != user.organization_id) & Document.id.in_(routed_ids)
+    candidates = session.scalars(select(Document).where(own | routed if routed_ids else own))
     return [document.id for document in candidates if document_secrecy(document) is not None]
 
 
@@ -512,9 +580,13 @@ def list_documents(session: Session, user: User, page: int = 1, per_page: int = 
 
     A page number past the end returns the last page.
     """
-    query = select(Document).where(Document.organization_id == user.organization_id)
+    routed_ids = routed_document_ids(session, user.organization_id)
+    visible = Document.organization_id == user.organization_id
+    if routed_ids:
+        visible = visible | (Document.id.in_(routed_ids) & Document.organization_id.is_not(None))
+    query = select(Document).where(visible)
     if user.role not in SECRET_READING_ROLES:
-        hidden = _restricted_document_ids(session, user)
+        hidden = _restricted_document_ids(session, user, routed_ids)
         if hidden:
             query = query.where(Document.id.not_in(hidden))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
