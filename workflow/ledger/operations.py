@@ -376,7 +376,11 @@ def prepare_account_opening(session: Session, officer: User, *, idempotency_key:
 def register_buyer(session: Session, user: User, *, idempotency_key: str, kind: str, name_th: str, tax_id: str,
                    address_th: str, contact_name: str | None = None, contact_email: str | None = None,
                    now: datetime | None = None) -> Account:
-    """Register a buyer (company, agency or person) and open its account; DLA staff only."""
+    """Register a buyer (company, agency or person) and open its account at once; DLA staff only.
+
+    NOTE: this path takes no approval and no identity documents. The screens use
+    `prepare_buyer_registration`; this one remains for the demo and the test helpers.
+    """
     ledger_accounts.check_buyer_fields(kind, name_th, tax_id, address_th)
     dla = dla_organization(session)
     if user.organization_id != dla.id or user.role not in (ROLE_OFFICER, ROLE_SUPERVISOR):
