@@ -24,8 +24,8 @@ from parsers.ocr.engine import Box, EngineSettings, Line, OcrFailed, OcrTimeout,
 log = logging.getLogger(__name__)
 
 _SINGLE_LINE = 7
-# A line whose words Tesseract read at this mean confidence (0-100) or more is text;
-# below it, a short line is a candidate for marks cut off from the line next to it.
+# A line whose words Tesseract read at this mean confidence (0-100) or more is text.
+# A short line below it may be marks cut off from the line next to it.
 _TEXT_CONFIDENCE = 70.0
 # A line of cut-off marks is at most this share of a text line's height.
 _MARK_LINE_HEIGHT = 0.8
@@ -158,7 +158,9 @@ def _missed_line_cuts(lines: list[Line], ink: np.ndarray, height: float) -> list
         for left, right in _runs(columns, gap=int(height * _COLUMN_GAP)):
             if right - left < _MISSED_WIDTH * height:
                 continue
-            margin = int(height * 0.15)
+            # Rows with only a tone mark or two fall below the row threshold, so the
+            # cut reaches well above and below the run.
+            margin = int(height * 0.35)
             box = (max(0, left - margin), max(0, start - margin),
                    min(ink.shape[1], right + margin), min(ink.shape[0], stop + margin))
             cuts.append(_Cut(box=box, replaces=[]))
@@ -186,7 +188,7 @@ def _merge_words(read: list[Line], box: Box) -> Line | None:
         word.box = _moved(word.box, dx, dy)
         for char in word.chars:
             char.box = _moved(char.box, dx, dy)
-    # Each line Tesseract found in the cut starts a new word group, so a space stands between.
+    # Each line Tesseract found in the cut starts a new word group, so a space goes before it.
     for line in read[1:]:
         line.words[0].space_before = True
     line_box = (min(w.box[0] for w in words), min(w.box[1] for w in words),
