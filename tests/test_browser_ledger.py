@@ -5,7 +5,7 @@ officer of เทศบาลตำบลแม่สาย prepares a sale to t
 director confirms, the public page shows the bank's larger holding, and the sale
 certificate's verification page opens. Later tests register a buyer with an identity
 document, release a reservation, sell two LAOs' reservations as one bundle and split its
-deposit, cancel units under an order, and see a reversal of spent units refused. The tests
+deposit, cancel units under an order, and see a reversal of spent units rejected. The tests
 share one server and run in file order. Accounts use the demo password.
 
 Set SARABAN_SCREENSHOT_DIR to keep the screenshots for a look.
@@ -240,7 +240,7 @@ def test_buyer_registration_with_identity_document(server, browser, tmp_path):
         f"tr.pending-row[data-request='{request_id}']").inner_text()
     page.context.close()
 
-    # DLA's director opens the document, then approves; the buyer is then listed with the file's hash.
+    # DLA's director opens the document and approves, and the buyer is then listed with the file's hash.
     page = open_as(browser, base_url, DLA_DIRECTOR, "/ledger/dla/buyers")
     link = page.locator(f"tr.pending-row[data-request='{request_id}'] a.document-link")
     response = page.request.get(base_url + link.get_attribute("href"))
@@ -267,7 +267,7 @@ def test_reservations_released_and_sold_as_bundle(server, browser, tmp_path):
     seller_officer, seller_executive = LAO_OFFICER, LAO_EXECUTIVE
     other_officer, other_executive = f"demo.lao{OTHER_LAO}.officer", f"demo.lao{OTHER_LAO}.executive"
 
-    # Each LAO's officer sets units aside; Mae Sai also sets aside 3 tCO2e it will release.
+    # Each LAO's officer sets units aside. Mae Sai also sets aside 3 tCO2e that it releases later.
     page = open_as(browser, base_url, seller_officer, "/ledger/lao")
     income_before = float(page.locator("#income").inner_text().replace(",", ""))
     seller_reservation = reserve_in_browser(page, 10, "ทต.แม่สาย ที่ ชร 77901/301")
@@ -298,7 +298,7 @@ def test_reservations_released_and_sold_as_bundle(server, browser, tmp_path):
     assert number(page.locator("#reserved").inner_text()) == reserved - 3
     page.context.close()
 
-    # DLA's officer sells both LAOs' reservations as one bundle; the director approves.
+    # DLA's officer sells both LAOs' reservations as one bundle, and the director approves.
     page = open_as(browser, base_url, "demo.dla.carbon", "/ledger/dla")
     bundle = page.locator("#bundle-form")
     bundle.locator("select[name=buyer_account]").select_option(label="ธนาคารตัวอย่าง จำกัด (มหาชน) (BUYER-1)")
@@ -312,7 +312,7 @@ def test_reservations_released_and_sold_as_bundle(server, browser, tmp_path):
     page.context.close()
     approve_as(browser, base_url, DLA_DIRECTOR, "/ledger/dla", bundle_id, tmp_path, "ledger-dla-bundle-approve.png")
 
-    # DLA's officer splits the deposit with each LAO's receipt; the director approves.
+    # DLA's officer splits the deposit with each LAO's receipt, and the director approves.
     page = open_as(browser, base_url, "demo.dla.carbon", "/ledger/dla")
     split = page.locator(f"form.split-form[data-bundle='{bundle_id}']")
     split.locator("input[name=receipt_number_0]").fill("รบ 0101/2569")
@@ -331,14 +331,14 @@ def test_reservations_released_and_sold_as_bundle(server, browser, tmp_path):
     page.context.close()
 
 
-def test_cancellation_published_and_final_reversal_refused(server, browser, tmp_path):
+def test_cancellation_published_reversal_rejected(server, browser, tmp_path):
     _app, base_url = server
     page = new_page(browser)
     page.goto(base_url + "/ledger/public")
     cancelled = number(page.locator("tr[data-province='57'] td.cancelled").inner_text())
     page.context.close()
 
-    # DLA's officer cancels 2 tCO2e of an LAO under an order; the director approves.
+    # DLA's officer cancels 2 tCO2e of an LAO under an order, and the director approves.
     page = open_as(browser, base_url, "demo.dla.carbon", "/ledger/dla")
     form = page.locator("#cancel-form")
     form.locator("input[name=account_code]").fill(f"LAO-{OTHER_LAO}")
@@ -350,7 +350,7 @@ def test_cancellation_published_and_final_reversal_refused(server, browser, tmp_
     page.wait_for_selector(".flash-success")
     cancel_id = request_number(page)
 
-    # Reversing the demo sale is refused: the bank has since retired part of those units.
+    # Reversing the demo sale is rejected because the bank has since retired part of those units.
     reverse = page.locator("#reverse-form")
     option = reverse.locator("option", has_text="ESG 015/2568")
     reverse.locator("select[name=transaction_id]").select_option(option.get_attribute("value"))

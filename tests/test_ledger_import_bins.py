@@ -37,7 +37,7 @@ def database(request, tmp_path_factory):
 
 @pytest.fixture
 def issued(database, monkeypatch):
-    """A round of 100 tCO2e in DLA's account and two opened LAO accounts; DATABASE_URL points at the database."""
+    """Set up a round of 100 tCO2e in DLA's account and two opened LAO accounts, with DATABASE_URL set to the database."""
     reset(database)
     monkeypatch.setenv("DATABASE_URL", database.engine.url.render_as_string(hide_password=False))
     session = database.session()
@@ -124,7 +124,7 @@ def test_bad_row_error_has_stable_code(issued, tmp_path, capsys):
     assert capsys.readouterr().err.rstrip().endswith("[bins_csv_invalid_count]")
 
 
-def test_non_utf8_file_refused(issued, tmp_path, capsys):
+def test_non_utf8_file_rejected(issued, tmp_path, capsys):
     path = tmp_path / "bins.csv"
     path.write_bytes("lao_code,verified_bins\n5570901,3\n".encode("utf-8") + "แม่สาย".encode("cp874"))
     before = counts(issued.session)

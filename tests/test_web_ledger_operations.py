@@ -1,7 +1,7 @@
 """The ledger screens for releases, bundle sales, deposit splits, cancellations, reversals and buyer registration.
 
 Each flow goes through Flask's test client as the role that acts: the officer prepares, the
-executive approves. Refused forms are checked to change nothing. Runs on SQLite and PostgreSQL.
+executive approves. Rejected forms are checked to change nothing. Runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def test_release_prepared_and_approved(app, session, funded):
     assert units(session, f"LAO-{SELLER}") == {"available": 75, "reserved": 0}
 
 
-def test_release_of_other_lao_refused(app, session, funded):
+def test_release_of_other_lao_rejected(app, session, funded):
     reservation = reserve(session, funded, OTHER, 10)
     before = event_count(session)
     response = post(client_for(app, funded.officers[SELLER]), "/ledger/lao/release", reservation_id=str(reservation),
@@ -204,7 +204,7 @@ def test_bundle_sale_then_deposit_split(app, session, funded):
     assert verify(session)["ok"]
 
 
-def test_bundle_of_one_lao_refused(app, session, funded):
+def test_bundle_of_one_lao_rejected(app, session, funded):
     first = reserve(session, funded, SELLER, 10)
     second = reserve(session, funded, SELLER, 5)
     before = event_count(session)
@@ -218,7 +218,7 @@ def test_bundle_of_one_lao_refused(app, session, funded):
     assert event_count(session) == before
 
 
-def test_bundle_by_lao_officer_refused(app, session, funded):
+def test_bundle_by_lao_officer_rejected(app, session, funded):
     first = reserve(session, funded, SELLER, 10)
     second = reserve(session, funded, OTHER, 5)
     before = event_count(session)
@@ -231,7 +231,7 @@ def test_bundle_by_lao_officer_refused(app, session, funded):
     assert event_count(session) == before
 
 
-def test_split_without_receipt_refused(app, session, funded):
+def test_split_without_receipt_rejected(app, session, funded):
     first = reserve(session, funded, SELLER, 10)
     second = reserve(session, funded, OTHER, 5)
     bundle = operations.prepare_bundle_sale(session, funded.dla_officer, idempotency_key=key(),
@@ -278,7 +278,7 @@ def test_cancellation_prepared_and_approved(app, session, funded):
     ({"account_code": "RETIREMENT"}, 400, "บัญชี RETIREMENT ยกเลิกหน่วยไม่ได้"),
     ({"account_code": "LAO-9999999"}, 404, "ไม่พบบัญชีคาร์บอนเครดิต LAO-9999999"),
 ])
-def test_cancellation_bad_form_refused(app, session, funded, fields, status, message):
+def test_cancellation_bad_form_rejected(app, session, funded, fields, status, message):
     form = {"account_code": f"LAO-{OTHER}", "quantity": "5", "reason": "ถังที่ตรวจนับซ้ำ",
             "order_reference": "คำสั่งกรม ที่ 457/2568", "letter_reference": "มท 0821.2/ว 2302", **fields}
     before = event_count(session)
@@ -310,7 +310,7 @@ def test_reversal_of_sale_restores_units(app, session, funded):
     assert verify(session)["ok"]
 
 
-def test_reversal_of_retirement_refused(app, session, funded):
+def test_reversal_of_retirement_rejected(app, session, funded):
     retirement = operations.prepare_retirement(
         session, funded.officers[SELLER], idempotency_key=key(), account_code=f"LAO-{SELLER}", quantity=3,
         beneficiary="เทศบาลตำบลแม่สาย", purpose="ชดเชยไฟฟ้าสำนักงาน ปี 2567", letter_reference="ทต. ที่ ชร 77901/150")
@@ -404,7 +404,7 @@ def test_person_registration_needs_id_card(app, session, funded):
     ({"identity_document": (PDF_BYTES, "รับรอง.pdf")}, {"contact_email": "esg-at-example"}, 400, "อีเมล"),
     ({"identity_document": (PDF_BYTES, "รับรอง.pdf")}, {"address_th": " "}, 400, "ต้องระบุที่อยู่ผู้ซื้อ"),
 ])
-def test_bad_registration_refused(app, session, funded, files, fields, status, message):
+def test_bad_registration_rejected(app, session, funded, files, fields, status, message):
     before = event_count(session)
     response = register(app, funded.dla_officer, files, **fields)
     assert response.status_code == status
@@ -423,7 +423,7 @@ def test_registered_buyer_cannot_register_twice(app, session, funded):
     assert event_count(session) == before
 
 
-def test_second_open_registration_refused(app, session, funded):
+def test_second_open_registration_rejected(app, session, funded):
     register(app, funded.dla_officer, {"identity_document": (PDF_BYTES, "รับรอง.pdf")})
     first = latest_request(session)
     response = register(app, funded.dla_officer, {"identity_document": (JPEG_BYTES, "รับรอง.jpg")})

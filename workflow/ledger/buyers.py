@@ -4,8 +4,8 @@ A DLA officer prepares a buyer's registration with its identity fields and scann
 The files go to `workflow.storage.OriginalStore` under their SHA-256, and the request's payload
 lists each file's hash, so the hash-chained `prepared` event fixes which bytes the executive
 approved. Posting the request opens the buyer's account and adds one `BuyerDocument` row per
-file. Rows are only inserted, never updated, and `check_buyer_documents` compares them with
-the request payload and with the stored bytes.
+file. The code only inserts these rows, and `check_buyer_documents` compares them with the
+request payload and with the stored bytes.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from workflow.ledger.models import BUYER_AGENCY, BUYER_COMPANY, BUYER_PERSON, Le
 from workflow.models import Base
 from workflow.storage import OriginalStore, sha256_hex
 
-# Request kind of a buyer's registration; posting it opens the buyer's account.
+# Request kind of a buyer's registration, whose posting opens the buyer's account.
 REQUEST_REGISTER_BUYER = "register_buyer"
 
 DOCUMENT_COMPANY_CERTIFICATE = "company_certificate"
@@ -40,7 +40,7 @@ DOCUMENT_KIND_NAMES_TH = {
     DOCUMENT_POWER_OF_ATTORNEY: "หนังสือมอบอำนาจ",
     DOCUMENT_OTHER: "เอกสารอื่น",
 }
-# The document that proves the identity of each kind of buyer; a registration needs it.
+# The document that proves the identity of each kind of buyer, which a registration must include.
 REQUIRED_DOCUMENT = {
     BUYER_COMPANY: DOCUMENT_COMPANY_CERTIFICATE,
     BUYER_AGENCY: DOCUMENT_AGENCY_LETTER,
@@ -100,7 +100,7 @@ def content_type_of(data: bytes) -> str | None:
 
 
 def check_documents(buyer_kind: str, documents: list[UploadedDocument], max_bytes: int) -> list[dict[str, Any]]:
-    """Check the uploaded files and return their payload records; store nothing.
+    """Check the uploaded files and return their payload records, without storing anything.
 
     Each file must be a PDF, JPEG or PNG of at most `max_bytes`, and the files must include
     the identity document that `REQUIRED_DOCUMENT` names for the buyer's kind.
@@ -149,7 +149,7 @@ def check_contact_email(email: str | None) -> str | None:
 
 
 def store_documents(store: OriginalStore, documents: list[UploadedDocument]) -> None:
-    """Put each file in the originals store; a file already there is left as it is."""
+    """Put each file in the originals store, leaving a file that is already there as it is."""
     for document in documents:
         store.put(document.data)
 
@@ -174,7 +174,7 @@ def documents_of_buyer(session: Session, buyer_id: int) -> list[BuyerDocument]:
 def check_buyer_documents(session: Session, store: OriginalStore) -> list[dict[str, Any]]:
     """Return a problem for each document row that its request does not list or whose stored bytes differ.
 
-    The payload is checked against its hash-chained event by `workflow.ledger.verify`; this
+    `workflow.ledger.verify` checks the payload against its hash-chained event, and this
     check ties each row and each stored file to that payload.
     """
     problems = []

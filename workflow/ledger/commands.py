@@ -171,12 +171,12 @@ def import_bins_command(path: str, round_number: int, username: str, letter_refe
         certification = next((item for item in queries.rounds(session) if item.round_number == round_number), None)
         if certification is None:
             raise NotFound("round_not_found", f"ไม่พบรอบการรับรองที่ {round_number}", f"round {round_number} not found")
-        held = queries.units_held_by_dla(session, certification.id)
-        tonnes = held if quantity is None else quantity
-        if tonnes <= 0 or tonnes > held:
+        in_dla_account = queries.units_held_by_dla(session, certification.id)
+        tonnes = in_dla_account if quantity is None else quantity
+        if tonnes <= 0 or tonnes > in_dla_account:
             raise InvalidValue("invalid_quantity",
-                               f"จำนวนที่จัดสรร {tonnes:,} tCO2e ต้องมากกว่าศูนย์และไม่เกินที่กรมถืออยู่ {held:,} tCO2e",
-                               f"allocation quantity {tonnes} is outside 1..{held}")
+                               f"จำนวนที่จัดสรร {tonnes:,} tCO2e ต้องมากกว่าศูนย์และไม่เกินที่กรมถืออยู่ {in_dla_account:,} tCO2e",
+                               f"allocation quantity {tonnes} is outside 1..{in_dla_account}")
         shares = largest_remainder(tonnes, bins)
         request_id = None
         if not dry_run:
@@ -219,7 +219,7 @@ def add_import_bins_parser(ledger_commands) -> None:
     parser.add_argument("--letter", required=True, metavar="REFERENCE",
                         help="the letter the allocation follows, as written")
     parser.add_argument("--quantity", type=int, metavar="TONNES",
-                        help="tCO2e to allocate; default all of the round that DLA still holds")
+                        help="tCO2e to allocate (default: every unit of the round still in DLA's account)")
     parser.add_argument("--dry-run", action="store_true", help="check the file and print the shares; prepare nothing")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=lambda args: import_bins_command(

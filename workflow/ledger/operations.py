@@ -376,7 +376,7 @@ def prepare_account_opening(session: Session, officer: User, *, idempotency_key:
 def register_buyer(session: Session, user: User, *, idempotency_key: str, kind: str, name_th: str, tax_id: str,
                    address_th: str, contact_name: str | None = None, contact_email: str | None = None,
                    now: datetime | None = None) -> Account:
-    """Register a buyer (company, agency or person) and open its account at once; DLA staff only.
+    """Register a buyer (company, agency or person) and open its account at once, as DLA staff.
 
     NOTE: this path takes no approval and no identity documents. The screens use
     `prepare_buyer_registration`; this one remains for the demo and the test helpers.
@@ -436,7 +436,7 @@ def prepare_buyer_registration(session: Session, officer: User, store: OriginalS
                                documents: list[UploadedDocument], letter_reference: str, max_document_bytes: int,
                                contact_name: str | None = None, contact_email: str | None = None,
                                now: datetime | None = None) -> LedgerRequest:
-    """Prepare the registration of a buyer with its identity documents (DLA officer); approval opens its account.
+    """Prepare a buyer's registration with its identity documents (DLA officer), whose approval opens its account.
 
     The files are stored by SHA-256 only after every check has passed, so a rejected call
     stores nothing. A registration the executive later rejects leaves its files in the store,

@@ -62,7 +62,7 @@ def bucket_totals(session: Session, account: Account) -> dict[str, int]:
 def open_reservations(session: Session, account: Account | None = None) -> list[dict[str, Any]]:
     """Return posted reservations that still hold units, with the units left and the account.
 
-    With `account`, only that account's reservations; without it, every LAO's, for a bundle sale.
+    With `account`, only that account's reservations are returned. Without it, every LAO's are, for a bundle sale.
     """
     query = select(SerialBlock).where(SerialBlock.bucket == BUCKET_RESERVED,
                                       SerialBlock.closed_by_transaction_id.is_(None))
@@ -244,7 +244,7 @@ def bundles_awaiting_split(session: Session) -> list[LedgerRequest]:
 def reversal_candidates(session: Session, limit: int = 20) -> list[LedgerTransaction]:
     """Return the latest posted issuances, allocations and sales that no reversal has reversed yet.
 
-    The list does not check whether their units have moved on; preparing the reversal does.
+    The list does not check whether their units have moved on. Preparing the reversal checks that.
     """
     from workflow.ledger.handlers import REVERSIBLE_KINDS
 
