@@ -53,7 +53,7 @@ def test_missed_line_is_read_again(scanned):
     body = _find(lines, BODY[:12])
     without_body = [line for line in lines if line is not body]
 
-    result = reread_lines(without_body, cleaned, EngineSettings())
+    result, _ = reread_lines(without_body, cleaned, EngineSettings())
 
     texts = [_squash(line.text) for line in result]
     assert _squash(BODY) in texts
@@ -63,7 +63,7 @@ def test_missed_line_is_read_again(scanned):
 def test_recovered_line_keeps_reading_order(scanned):
     cleaned, lines = scanned
     body = _find(lines, BODY[:12])
-    result = reread_lines([line for line in lines if line is not body], cleaned, EngineSettings())
+    result, _ = reread_lines([line for line in lines if line is not body], cleaned, EngineSettings())
     order = [_squash(line.text) for line in result]
     assert order.index(_squash(BODY)) == [_squash(line.text) for line in lines].index(_squash(body.text))
 
@@ -86,7 +86,7 @@ def test_marks_split_off_are_read_back(scanned):
     faulty.insert(faulty.index(noise) + 1, stripped)
     assert "พื้นที่" not in stripped.text
 
-    result = reread_lines(faulty, cleaned, EngineSettings())
+    result, _ = reread_lines(faulty, cleaned, EngineSettings())
 
     texts = [_squash(line.text) for line in result]
     assert _squash(SUBJECT) in texts
@@ -95,5 +95,5 @@ def test_marks_split_off_are_read_back(scanned):
 
 def test_page_without_faults_keeps_its_text(scanned):
     cleaned, lines = scanned
-    result = reread_lines(lines, cleaned, EngineSettings())
+    result, _ = reread_lines(lines, cleaned, EngineSettings())
     assert [_squash(line.text) for line in result] == [_squash(line.text) for line in lines]

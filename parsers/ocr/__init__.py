@@ -12,16 +12,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 from PIL import Image
 
 from parsers.ocr.clean import clean_page, ink_mask
 from parsers.ocr.digits import shipped_recognizer
-from parsers.ocr.engine import Box, EngineSettings, OcrFailed, OcrTimeout, OcrUnavailable, check_engine, recognize
+from parsers.ocr.engine import (
+    Box, EngineSettings, OcrFailed, OcrTimeout, OcrUnavailable, check_engine, recognize, recognize_each,
+)
 from parsers.ocr.images import OCR_DPI, PageImage
 from parsers.ocr.fields import FieldReader
 from parsers.ocr.layout import TextLine, page_text, split_regions
 from parsers.ocr.reread import reread_lines
-from parsers.ocr.stamp import find_stamp, read_stamp, replace_stamp_lines
+from parsers.ocr.stamp import find_stamp, replace_stamp_lines, speed_class, stamp_image
 
 __all__ = [
     "OcrSettings", "PageOcr", "OcrUnavailable", "ocr_page", "check_engine",
@@ -131,10 +134,18 @@ def ocr_page(page: PageImage, page_number: int, settings: OcrSettings) -> PageOc
         log.warning("page %s: %s", page_number, exc)
         return PageOcr(text="", lines=[], image_size=size, warnings=[_failed_warning(page_number)],
                        seconds=time.monotonic() - started)
+    stamps = _find_speed_stamps(ink, colour, page.dpi)
+    stamp_images = [stamp_image(mask, box) for mask, box in stamps]
     if cleaned is not None:
-        raw_lines = reread_lines(raw_lines, cleaned, settings.engine())
+        raw_lines, stamp_reads = reread_lines(raw_lines, cleaned, settings.engine(), extra=stamp_images)
+    else:
+        stamp_reads = _read_single_lines(stamp_images, settings)
     lines = split_regions(raw_lines)
-    lines = _read_speed_stamp(lines, ink, colour, page.dpi, settings)
+    for (_, box), read in zip(stamps, stamp_reads or []):
+        speed = speed_class(read)
+        if speed:
+            lines = replace_stamp_lines(lines, box, speed)
+            break
     fields = FieldReader(
         ink,
         shipped_recognizer() if settings.fix_digits else None,
@@ -151,22 +162,34 @@ def ocr_page(page: PageImage, page_number: int, settings: OcrSettings) -> PageOc
     return PageOcr(text=page_text(lines), lines=lines, image_size=size, warnings=fields.warnings, seconds=seconds)
 
 
-def _read_speed_stamp(lines: list[TextLine], ink, colour, dpi: float, settings: OcrSettings) -> list[TextLine]:
-    """Return `lines` with the speed stamp read on its own, from black or from coloured ink.
+def _find_speed_stamps(ink, colour, dpi: float) -> list[tuple[np.ndarray, Box]]:
+    """Return the masks and boxes of large stamp letters, in black ink first, then in coloured ink.
 
-    A red stamp was dropped from the page with the other coloured ink, so it is
-    looked for in the coloured ink when the black ink has none.
+    A red stamp was dropped from the page with the other coloured ink, so it is looked
+    for in the coloured ink too. The first of them that spells a speed class is used.
     """
+    found = []
     for mask in (ink, colour):
         if mask is None:
             continue
         box = find_stamp(mask, dpi)
-        if box is None:
-            continue
-        speed = read_stamp(mask, box, settings.engine())
-        if speed:
-            return replace_stamp_lines(lines, box, speed)
-    return lines
+        if box is not None:
+            found.append((mask, box))
+    return found
+
+
+def _read_single_lines(images: list[Image.Image], settings: OcrSettings) -> list[list] | None:
+    """Return the lines of each image read as a single line, or None when Tesseract failed."""
+    if not images:
+        return []
+    engine = settings.engine()
+    single = EngineSettings(command=engine.command, languages=engine.languages, page_segmentation=7,
+                            timeout_seconds=engine.timeout_seconds)
+    try:
+        return recognize_each(images, single)
+    except (OcrTimeout, OcrFailed) as exc:
+        log.info("speed stamp not read: %s", exc)
+        return None
 
 
 def _map_boxes(lines: list[TextLine], warnings: list[dict], to_page: Callable[[Box], Box]) -> None:

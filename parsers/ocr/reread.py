@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
 from parsers.ocr.clean import CleanPage
 from parsers.ocr.engine import Box, EngineSettings, Line, OcrFailed, OcrTimeout, recognize_each
@@ -48,25 +49,30 @@ class _Cut:
     replaces: list[int]  # indexes of the page lines the new read replaces
 
 
-def reread_lines(lines: list[Line], page: CleanPage, settings: EngineSettings) -> list[Line]:
+def reread_lines(lines: list[Line], page: CleanPage, settings: EngineSettings,
+                 extra: list[Image.Image] = ()) -> tuple[list[Line], list[list[Line]] | None]:
     """Return `lines` with split lines read again and missed lines added, top to bottom.
 
-    Boxes stay in the cleaned image's pixels. A failed or timed-out second run leaves
-    `lines` as they were.
+    Boxes stay in the cleaned image's pixels. The `extra` images, such as a speed stamp,
+    are read as single lines in the same Tesseract run, and their lines are returned
+    second. A failed or timed-out second run leaves `lines` as they were and returns
+    None for the extra images.
     """
-    height = _text_line_height(lines)
-    if height is None:
-        return lines
-    cuts = _split_line_cuts(lines, height, page.ink.shape) + _missed_line_cuts(lines, page.ink, height)
-    if not cuts:
-        return lines
+    text_flags = [_is_text(line) for line in lines]
+    height = _text_line_height(lines, text_flags)
+    cuts = []
+    if height is not None:
+        cuts = _split_line_cuts(lines, text_flags, height, page.ink.shape) + _missed_line_cuts(lines, page.ink, height)
+    if not cuts and not extra:
+        return lines, []
     single = EngineSettings(command=settings.command, languages=settings.languages,
                             page_segmentation=_SINGLE_LINE, timeout_seconds=settings.timeout_seconds)
     try:
-        reads = recognize_each([page.grey_crop(cut.box) for cut in cuts], single)
+        reads = recognize_each([page.grey_crop(cut.box) for cut in cuts] + list(extra), single)
     except (OcrTimeout, OcrFailed) as exc:
         log.warning("lines not read again: %s", exc)
-        return lines
+        return lines, None
+    extra_reads = reads[len(cuts):]
     dropped: set[int] = set()
     added: list[Line] = []
     for cut, read in zip(cuts, reads):
@@ -74,7 +80,7 @@ def reread_lines(lines: list[Line], page: CleanPage, settings: EngineSettings) -
         if new is None:
             continue
         if cut.replaces:
-            old = max(_confidence(lines[i]) for i in cut.replaces if _is_text(lines[i]))
+            old = max(_confidence(lines[i]) for i in cut.replaces if text_flags[i])
             if _confidence(new) < old - _WORSE_BY:
                 log.debug("kept %r over the second read %r", lines[cut.replaces[0]].text, new.text)
                 continue
@@ -84,7 +90,7 @@ def reread_lines(lines: list[Line], page: CleanPage, settings: EngineSettings) -
         added.append(new)
     log.debug("%d lines read again, %d replaced", len(added), len(dropped))
     kept = [line for index, line in enumerate(lines) if index not in dropped]
-    return sorted(kept + added, key=lambda line: (line.box[1] + line.box[3]) / 2)
+    return sorted(kept + added, key=lambda line: (line.box[1] + line.box[3]) / 2), extra_reads
 
 
 def _confidence(line: Line) -> float:
@@ -96,23 +102,24 @@ def _is_text(line: Line) -> bool:
     return letters >= 5 and _confidence(line) >= _TEXT_CONFIDENCE
 
 
-def _text_line_height(lines: list[Line]) -> float | None:
+def _text_line_height(lines: list[Line], text_flags: list[bool]) -> float | None:
     """Return the median height of the page's confidently read lines, or None without any."""
-    heights = sorted(line.box[3] - line.box[1] for line in lines if _is_text(line))
+    heights = sorted(line.box[3] - line.box[1] for line, is_text in zip(lines, text_flags) if is_text)
     if not heights:
         return None
     return float(heights[len(heights) // 2])
 
 
-def _split_line_cuts(lines: list[Line], height: float, shape: tuple[int, int]) -> list[_Cut]:
+def _split_line_cuts(lines: list[Line], text_flags: list[bool], height: float,
+                     shape: tuple[int, int]) -> list[_Cut]:
     """Return a cut for each text line that lost marks to a noise line just above or below it."""
     cuts = []
     claimed: set[int] = set()
     for index, line in enumerate(lines):
-        if not _is_text(line):
+        if not text_flags[index]:
             continue
         marks = [other for other, candidate in enumerate(lines)
-                 if other not in claimed and _is_mark_line(candidate, line, height)]
+                 if other not in claimed and not text_flags[other] and _is_mark_line(candidate, line, height)]
         if not marks:
             continue
         claimed.update(marks)
@@ -127,7 +134,7 @@ def _split_line_cuts(lines: list[Line], height: float, shape: tuple[int, int]) -
 
 def _is_mark_line(candidate: Line, line: Line, height: float) -> bool:
     """Tell whether `candidate` reads like marks cut off from the top or bottom of `line`."""
-    if candidate is line or _is_text(candidate):
+    if candidate is line:
         return False
     own_height = candidate.box[3] - candidate.box[1]
     if own_height > _MARK_LINE_HEIGHT * height:

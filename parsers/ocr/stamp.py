@@ -3,7 +3,7 @@
 The stamp is set in letters two to three times body size, often in outline with a
 halftone fill, and Tesseract's page segmentation reads it as noise. Cut out alone and
 read as one line, it comes out right, so its letters are found by size in the top of
-the page and read in a second, small Tesseract run.
+the page and read as a single line, in the run that reads split lines again.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from parsers.ocr.engine import Box, EngineSettings, OcrFailed, OcrTimeout, recognize
+from parsers.ocr.engine import Box, Line
 from parsers.ocr.fields import skeleton
 from parsers.ocr.layout import TextLine
 
@@ -25,7 +25,6 @@ SPEED_CLASSES = ["ด่วนที่สุด", "ด่วนมาก", "ด
 _MIN_HEIGHT = 70
 _MAX_HEIGHT = 300
 _TOP_SHARE = 0.25
-_SINGLE_LINE = 7
 
 
 def find_stamp(ink: np.ndarray, dpi: float) -> Box | None:
@@ -54,17 +53,14 @@ def find_stamp(ink: np.ndarray, dpi: float) -> Box | None:
             min(ink.shape[1], max(b[2] for b in row) + margin), min(ink.shape[0], max(b[3] for b in row) + margin))
 
 
-def read_stamp(ink: np.ndarray, box: Box, settings: EngineSettings) -> str | None:
-    """Return the speed class the stamp in `box` spells, or None when it spells none."""
+def stamp_image(ink: np.ndarray, box: Box) -> Image.Image:
+    """Return the ink inside `box` as a black-on-white image to read as one line."""
     left, top, right, bottom = box
-    crop = Image.fromarray(np.where(ink[top:bottom, left:right], 0, 255).astype(np.uint8), mode="L")
-    single = EngineSettings(command=settings.command, languages=settings.languages,
-                            page_segmentation=_SINGLE_LINE, timeout_seconds=settings.timeout_seconds)
-    try:
-        lines = recognize(crop, single)
-    except (OcrTimeout, OcrFailed) as exc:
-        log.info("speed stamp not read: %s", exc)
-        return None
+    return Image.fromarray(np.where(ink[top:bottom, left:right], 0, 255).astype(np.uint8), mode="L")
+
+
+def speed_class(lines: list[Line]) -> str | None:
+    """Return the speed class that the lines read from a stamp spell, or None when they spell none."""
     read = skeleton("".join(line.text for line in lines).replace(" ", ""))
     # The closest class wins, so ด่วนกีสุด (ท read as ก) is ด่วนที่สุด, not ด่วน.
     distance, speed = min((_edit_distance(read, skeleton(speed)), speed) for speed in SPEED_CLASSES)
