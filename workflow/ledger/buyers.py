@@ -41,6 +41,7 @@ DOCUMENT_KIND_NAMES_TH = {
     DOCUMENT_OTHER: "เอกสารอื่น",
 }
 # The document that proves the identity of each kind of buyer, which a registration must include.
+# NOTE: this choice of documents is an assumption; no DLA rule that lists them was available.
 REQUIRED_DOCUMENT = {
     BUYER_COMPANY: DOCUMENT_COMPANY_CERTIFICATE,
     BUYER_AGENCY: DOCUMENT_AGENCY_LETTER,
