@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import g, request
 
+from workflow import fields as letter_fields
 from workflow import operations
 from workflow.app import get_session
 from workflow.errors import InvalidValue, NotFound, UploadRejected
@@ -11,6 +12,7 @@ from workflow.models import ParseJob
 from workflow.web.api import job_status
 from workflow.web.api_v1 import bp, inputs
 from workflow.web.api_v1.inputs import ID
+from workflow.web.api_v1.values import moment
 from workflow.web.documents import ingest_files
 
 UPLOAD_FIELD = "files"
@@ -23,7 +25,7 @@ def _document_row(document) -> dict:
         "file": document.filename,
         "sha256": document.sha256,
         "status": job.status if job else None,
-        "uploaded_at": document.uploaded_at.isoformat(),
+        "uploaded_at": moment(document.uploaded_at),
     }
 
 
@@ -59,8 +61,15 @@ def upload_documents():
             "sha256": document.sha256,
             "job": job_status(document.latest_job),
         })
-    status = 400 if all("error" in result for result in results) else 202
-    return {"results": results}, status
+    if any("error" not in result for result in results):
+        return {"results": results}, 202
+    # Every file was rejected: the answer is an error, with each file's reason beside it.
+    if len(results) == 1:
+        error = results[0]["error"]
+    else:
+        error = {"code": "all_files_rejected",
+                 "message": f"ไม่รับไฟล์ใดเลยจาก {len(results)} ไฟล์ ดูเหตุผลของแต่ละไฟล์ใน results"}
+    return {"error": error, "results": results}, 400
 
 
 @bp.get(f"/documents/<{ID}:document_id>")
@@ -87,7 +96,14 @@ def correct_field(field_id: int):
     session = get_session()
     letter_field = operations.get_letter_field(session, field_id)
     operations.get_visible_document(session, g.user, letter_field.letter.document_id)
-    correction = operations.correct_field(session, g.user, field_id, body["value"])
+    value = body["value"]
+    # NOTE: `fields.validate_value` tests a choice with `value in choices`, which raises
+    # TypeError for an object or array, so such a value is rejected here first.
+    spec = letter_fields.spec_for(letter_field.name)
+    if spec.kind == letter_fields.KIND_CHOICE and value is not None and not isinstance(value, str):
+        raise InvalidValue("invalid_value", f"ช่อง “{spec.label}” ต้องเป็นค่าใดค่าหนึ่งจากรายการที่กำหนด",
+                           f"field {letter_field.name!r} takes one of its choices, got {type(value).__name__}")
+    correction = operations.correct_field(session, g.user, field_id, value)
     return {
         "field_id": field_id,
         "name": letter_field.name,
@@ -95,5 +111,5 @@ def correct_field(field_id: int):
         "previous_value": correction.previous_value,
         "parsed_value": correction.parsed_value,
         "corrected_by": g.user.username,
-        "corrected_at": correction.corrected_at.isoformat(),
+        "corrected_at": moment(correction.corrected_at),
     }

@@ -18,12 +18,9 @@ from workflow.ledger.accounts import DLA_CODE
 from workflow.ledger.operations import STATUS_NAMES_TH
 from workflow.web.api_v1 import bp, inputs
 from workflow.web.api_v1.inputs import ID
+from workflow.web.api_v1.values import moment
 
 KEY = "idempotency_key"
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _request(item) -> dict[str, Any]:
@@ -36,11 +33,11 @@ def _request(item) -> dict[str, Any]:
         "needs_dla_confirmation": item.needs_dla_confirmation,
         "letter_reference": item.letter_reference,
         "payload": item.payload,
-        "prepared_at": _iso(item.prepared_at),
-        "expires_at": _iso(item.expires_at),
-        "approved_at": _iso(item.approved_at),
-        "confirmed_at": _iso(item.confirmed_at),
-        "voided_at": _iso(item.voided_at),
+        "prepared_at": moment(item.prepared_at),
+        "expires_at": moment(item.expires_at),
+        "approved_at": moment(item.approved_at),
+        "confirmed_at": moment(item.confirmed_at),
+        "voided_at": moment(item.voided_at),
         "void_reason": item.void_reason,
     }
 

@@ -21,13 +21,10 @@ from workflow.routing.rollup import rollup
 from workflow.routing.state import TaskStatus
 from workflow.web.api_v1 import bp, inputs
 from workflow.web.api_v1.inputs import ID
+from workflow.web.api_v1.values import day, moment
 # The screens' own access rule for a letter's results and their covering-letter step, reused so both stay one rule.
 from workflow.web.routing import _require_involved as require_involved
 from workflow.web.routing import _write_covering as write_covering
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _organization(organization: Organization | None) -> dict | None:
@@ -41,14 +38,14 @@ def _letter(letter: OfficialLetter) -> dict[str, Any]:
         "letter_id": letter.id,
         "doc_number": letter.doc_number,
         "is_circular": letter.is_circular,
-        "letter_date": _iso(letter.letter_date),
+        "letter_date": day(letter.letter_date),
         "subject": letter.subject,
         "urgency": letter.urgency,
         "issuer_name": letter.issuer_name,
         "issuer": _organization(letter.issuer_org),
         "parent_letter_id": letter.parent_letter_id,
-        "due_nominal": _iso(letter.due_nominal),
-        "due_effective": _iso(letter.due_effective),
+        "due_nominal": day(letter.due_nominal),
+        "due_effective": day(letter.due_effective),
         "due_text": letter.due_text,
         "confirmation_form": letter.confirmation_form or [],
     }
@@ -60,8 +57,8 @@ def _task(task: RoutingTask, status: TaskStatus) -> dict[str, Any]:
         "letter": _letter(task.letter),
         "sender": _organization(task.sender),
         "recipient": _organization(task.recipient),
-        "due_nominal": _iso(task.due_nominal),
-        "due_effective": _iso(task.due_effective),
+        "due_nominal": day(task.due_nominal),
+        "due_effective": day(task.due_effective),
         "state": status.state,
         "state_th": status.state_th,
         "overdue_marked": status.overdue_marked,
@@ -78,7 +75,7 @@ def _receipt(receipt: Receipt) -> dict[str, Any]:
         "number": receipt.number,
         "number_th": operations.receipt_number_th(receipt),
         "year": receipt.year,
-        "received_at": receipt.received_at.isoformat(),
+        "received_at": moment(receipt.received_at),
         "channel": receipt.channel,
         "sender_text": receipt.sender_text,
         "remarks": receipt.remarks,
@@ -130,7 +127,7 @@ def task(task_id: int):
             for item in endorsements
         ],
         "events": [
-            {"kind": event.kind, "occurred_at": event.occurred_at.isoformat(), "actor_id": event.actor_id,
+            {"kind": event.kind, "occurred_at": moment(event.occurred_at), "actor_id": event.actor_id,
              "data": event.data or {}}
             for event in events
         ],
