@@ -443,3 +443,23 @@ def test_markup_upload_never_served_as_page(client, session, store, users, filen
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response.headers["Content-Security-Policy"]
+
+
+def test_markup_in_letter_and_name_escaped(app, client, session, store, users):
+    markup_subject = "ขอเชิญประชุม <script>alert('สารบรรณ')</script>"
+    text = PROVINCE_LETTER_TEXT.replace(
+        "เรื่อง การใช้งานระบบบัญชี Carbon Credit ขององค์กรปกครองส่วนท้องถิ่น", f"เรื่อง {markup_subject}"
+    )
+    filename = "<img src=x onerror=alert(1)>.txt"
+    ingested = operations.ingest_upload(session, store, text.encode("utf-8"), filename, users["clerk"], 1024 * 1024)
+    jobs.enqueue_parse(app, ingested.job.id)
+    jobs.thread_worker(app).wait_until_idle()
+    sign_in(client)
+
+    for path in (f"/documents/{ingested.document.id}", "/documents"):
+        raw = client.get(path).get_data(as_text=True)
+        assert "<script>alert" not in raw, path
+        assert "<img src=x" not in raw, path
+        assert "&lt;img src=x onerror=alert(1)&gt;.txt" in raw, path
+    page = client.get(f"/documents/{ingested.document.id}").get_data(as_text=True)
+    assert "&lt;script&gt;alert(" in page
