@@ -195,7 +195,11 @@ def _crop_response(document, warnings: list, index: int) -> Response:
         raise NotFound("warning_not_found", "ไม่พบข้อสังเกตนี้", f"document {document.id} has no warning {index}")
     data = get_store().read(document.sha256)
     png = crops.render_crop(data, warnings[index])
-    return protect_file_response(Response(png, mimetype="image/png"))
+    response = protect_file_response(Response(png, mimetype="image/png"))
+    # A letter's warnings and its original never change after the parse, so the browser may
+    # keep the crop; it stays in that user's own cache only.
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @bp.get("/letters/<int:letter_id>/warnings/<int:index>/crop.png")
