@@ -34,12 +34,28 @@ def _with_session(run) -> int:
         database.dispose()
 
 
+def _add_document_problems(result: dict, problems: list[dict]) -> None:
+    """Fold problems of buyers' identity documents into a `verify` result, in its problem format."""
+    for problem in problems:
+        result["problems"].append({"event": None, "sequence": None, "kind": None, "table": "ledger_buyer_documents",
+                                   "row": problem["row"], "reason": problem["reason"]})
+    if problems:
+        result["ok"] = False
+        if result["first_break"] is None:
+            result["first_break"] = result["problems"][-len(problems)]
+
+
 def verify_command(as_json: bool) -> int:
-    """Print the verification result; exit 1 when the ledger does not verify."""
+    """Print the verification result, buyers' identity documents included; exit 1 when the ledger does not verify."""
+    from workflow.ledger.buyers import check_buyer_documents
     from workflow.ledger.verify import verify
+    from workflow.storage import OriginalStore
+
+    store = OriginalStore(config_from_env()["SARABAN_STORAGE"])
 
     def run(session) -> int:
         result = verify(session)
+        _add_document_problems(result, check_buyer_documents(session, store))
         if as_json:
             sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         elif result["ok"]:
@@ -47,8 +63,8 @@ def verify_command(as_json: bool) -> int:
         else:
             sys.stdout.write(f"บัญชีไม่ถูกต้อง พบปัญหา {len(result['problems'])} รายการ\n")
             for problem in result["problems"]:
-                sys.stdout.write(f"  เหตุการณ์ {problem['event']} ตาราง {problem['table']} แถว {problem['row']}:"
-                                 f" {problem['reason']}\n")
+                event = f"เหตุการณ์ {problem['event']} " if problem["event"] is not None else ""
+                sys.stdout.write(f"  {event}ตาราง {problem['table']} แถว {problem['row']}: {problem['reason']}\n")
         return EXIT_OK if result["ok"] else EXIT_FAILED
 
     return _with_session(run)
