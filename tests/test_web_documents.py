@@ -338,6 +338,9 @@ def test_timed_out_job_shows_message_and_retry(client, session, store, users):
     assert "job_timeout" in page
     assert f'action="/documents/{document.id}/retry"' in page
     assert "อ่านเอกสารอีกครั้ง" in page
+    listing = page_text(client.get("/documents"))
+    assert "อ่านนานเกินกำหนด" in listing
+    assert "job_timeout" in listing
 
 
 def test_retry_queues_new_job_and_parses(app, client, session, store, users):
