@@ -66,7 +66,8 @@ class RqTimeoutParse:
     """`parse_document` inside an rq job: rq's timeout exception becomes ParseTimedOut.
 
     NOTE: a timeout that fires after the parse, while the result is being stored, is not
-    converted: that job ends as `parse_failed` and rq retries it.
+    converted. The job is then recorded as `parse_failed`, and each rq retry of it stops
+    at once because the job is no longer queued.
     """
 
     def __init__(self, limit_s: float):
