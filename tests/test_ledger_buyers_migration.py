@@ -1,4 +1,4 @@
-"""Migration 0600 adds and removes the buyer documents table without touching the other ledger tables."""
+"""Migration 0600 adds and removes the buyer documents table and leaves the buyers table in place."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def database(request, tmp_path_factory):
 
 @pytest.fixture
 def store(database, tmp_path, monkeypatch):
-    """Register a company with its certificate; point DATABASE_URL and SARABAN_STORAGE at the test's copies."""
+    """Register a company with its certificate, with DATABASE_URL and SARABAN_STORAGE set to the test's copies."""
     reset(database)
     monkeypatch.setenv("DATABASE_URL", database.engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("SARABAN_STORAGE", str(tmp_path / "storage"))

@@ -47,7 +47,11 @@ REQUIRED_DOCUMENT = {
     BUYER_AGENCY: DOCUMENT_AGENCY_LETTER,
     BUYER_PERSON: DOCUMENT_ID_CARD,
 }
-BUYER_KIND_NAMES_TH = {BUYER_COMPANY: "บริษัทหรือนิติบุคคล", BUYER_AGENCY: "หน่วยงานของรัฐ", BUYER_PERSON: "บุคคลธรรมดา"}
+BUYER_KIND_NAMES_TH = {
+    BUYER_COMPANY: "บริษัทหรือนิติบุคคล",
+    BUYER_AGENCY: "หน่วยงานของรัฐ",
+    BUYER_PERSON: "บุคคลธรรมดา",
+}
 
 MAX_DOCUMENTS = 10
 MAX_FILENAME_LENGTH = 200

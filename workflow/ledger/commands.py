@@ -46,7 +46,10 @@ def _add_document_problems(result: dict, problems: list[dict]) -> None:
 
 
 def verify_command(as_json: bool) -> int:
-    """Print the verification result, buyers' identity documents included; exit 1 when the ledger does not verify."""
+    """Print the verification result, buyers' identity documents included.
+
+    Returns 1 when the ledger does not verify, else 0.
+    """
     from workflow.ledger.buyers import check_buyer_documents
     from workflow.ledger.verify import verify
     from workflow.storage import OriginalStore
@@ -191,7 +194,8 @@ def import_bins_command(path: str, round_number: int, username: str, letter_refe
         tonnes = in_dla_account if quantity is None else quantity
         if tonnes <= 0 or tonnes > in_dla_account:
             raise InvalidValue("invalid_quantity",
-                               f"จำนวนที่จัดสรร {tonnes:,} tCO2e ต้องมากกว่าศูนย์และไม่เกินที่กรมถืออยู่ {in_dla_account:,} tCO2e",
+                               f"จำนวนที่จัดสรร {tonnes:,} tCO2e ต้องมากกว่าศูนย์"
+                               f"และไม่เกินที่กรมถืออยู่ {in_dla_account:,} tCO2e",
                                f"allocation quantity {tonnes} is outside 1..{in_dla_account}")
         shares = largest_remainder(tonnes, bins)
         request_id = None
@@ -236,7 +240,8 @@ def add_import_bins_parser(ledger_commands) -> None:
                         help="the letter the allocation follows, as written")
     parser.add_argument("--quantity", type=int, metavar="TONNES",
                         help="tCO2e to allocate (default: every unit of the round still in DLA's account)")
-    parser.add_argument("--dry-run", action="store_true", help="check the file and print the shares; prepare nothing")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check the file and print the shares without preparing a request")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=lambda args: import_bins_command(
         args.path, args.round_number, args.user, args.letter, args.quantity, args.dry_run, args.json))
