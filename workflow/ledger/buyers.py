@@ -171,11 +171,6 @@ def add_document_rows(session: Session, request: LedgerRequest, buyer_id: int) -
     return rows
 
 
-def documents_of_buyer(session: Session, buyer_id: int) -> list[BuyerDocument]:
-    return list(session.scalars(select(BuyerDocument).where(BuyerDocument.buyer_id == buyer_id)
-                                .order_by(BuyerDocument.id)))
-
-
 def check_buyer_documents(session: Session, store: OriginalStore) -> list[dict[str, Any]]:
     """Return a problem for each document row that its request does not list or whose stored bytes differ.
 
