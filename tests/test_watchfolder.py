@@ -187,3 +187,41 @@ def test_cli_watch_once_ingests_and_stops(tmp_path, monkeypatch, capsys, inbox):
     assert status == 0
     assert [line["status"] for line in lines] == ["done"]
     assert (inbox / "done" / "ชร-ว3200.txt").exists()
+
+
+def test_in_process_poller_scans_folder(app, session, inbox):
+    from workflow.integration import poller
+
+    app.config["SARABAN_WATCH_DIR"] = str(inbox)
+    runner = poller.start_in_process(app, environ={"SARABAN_WATCH_INTERVAL": "1"})
+    try:
+        assert runner is not None
+        assert runner.settings.mail_interval is None
+        assert runner.wait_for_runs("watch", 1, timeout=60)
+        (inbox / "ชร-ว3200.txt").write_bytes(LETTER_BYTES)
+        seen = runner.runs["watch"]
+        # One run notes the file's size and a later one takes it, so wait for three more runs.
+        assert runner.wait_for_runs("watch", seen + 3, timeout=60)
+    finally:
+        runner.stop()
+
+    assert (inbox / "done" / "ชร-ว3200.txt").read_bytes() == LETTER_BYTES
+    assert [document.filename for document in documents(session)] == ["ชร-ว3200.txt"]
+    assert poller.start_in_process(app) is runner
+
+
+def test_in_process_poller_off_without_sources(app):
+    from workflow.integration import poller
+
+    app.config.pop("SARABAN_WATCH_DIR", None)
+    assert poller.start_in_process(app, environ={}) is None
+
+
+def test_in_process_poller_rejects_bad_interval(app, inbox):
+    from workflow.integration import poller
+
+    app.config["SARABAN_WATCH_DIR"] = str(inbox)
+    with pytest.raises(poller.PollerConfigError, match="SARABAN_WATCH_INTERVAL"):
+        poller.start_in_process(app, environ={"SARABAN_WATCH_INTERVAL": "ห้าวินาที"})
+    with pytest.raises(poller.PollerConfigError, match="minimum"):
+        poller.start_in_process(app, environ={"SARABAN_WATCH_INTERVAL": "0"})
