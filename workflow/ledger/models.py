@@ -229,6 +229,8 @@ class SerialBlock(Base):
     __table_args__ = (
         CheckConstraint("serial_end >= serial_start", name="ck_ledger_blocks_range"),
         Index("ix_ledger_blocks_open", "account_id", "closed_by_transaction_id"),
+        Index("ix_ledger_blocks_opened_by", "opened_by_transaction_id"),
+        Index("ix_ledger_blocks_closed_by", "closed_by_transaction_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -261,7 +263,7 @@ class IdempotencyKey(Base):
 
 
 class ChainHead(Base):
-    """The single row that every writer locks before appending to the event log."""
+    """The single row that every writer locks while it appends its events to the log, at commit."""
 
     __tablename__ = "ledger_chain_head"
 
@@ -278,6 +280,7 @@ class LedgerEvent(Base):
     """
 
     __tablename__ = "ledger_events"
+    __table_args__ = (Index("ix_ledger_events_transaction_id", "transaction_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
