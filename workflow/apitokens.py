@@ -19,8 +19,8 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from workflow.db import transaction
-from workflow.errors import AuthenticationFailed, InvalidValue, NotFound
-from workflow.models import Base, Organization, User, utcnow
+from workflow.errors import AuthenticationFailed, InvalidValue, NotFound, PermissionDenied
+from workflow.models import ROLE_ADMIN, Base, Organization, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,32 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(session: Session, username: str, name: str, created_by: str) -> CreatedToken:
-    """Create a token that acts as `username` for that user's organization; return it once, in clear."""
+def managed_organization_ids(session: Session, admin: User) -> list[int]:
+    """Return the ids of the admin's office and of the offices directly under it, whose tokens the admin manages."""
+    children = session.scalars(select(Organization.id).where(Organization.parent_id == admin.organization_id))
+    return [admin.organization_id, *children]
+
+
+def _require_manager(session: Session, admin: User, organization_id: int) -> None:
+    if admin.role != ROLE_ADMIN:
+        raise PermissionDenied(
+            "admin_only", "เฉพาะผู้ดูแลระบบของหน่วยงานจัดการโทเค็น API ได้",
+            f"user {admin.username} has role {admin.role}, not admin",
+        )
+    if organization_id not in managed_organization_ids(session, admin):
+        raise PermissionDenied(
+            "other_organization", "ท่านจัดการโทเค็นได้เฉพาะของหน่วยงานของท่านและหน่วยงานในสังกัดโดยตรง",
+            f"admin {admin.username} (org {admin.organization_id}) does not manage org {organization_id}",
+        )
+
+
+def create_token(session: Session, username: str, name: str, created_by: str,
+                 admin: User | None = None) -> CreatedToken:
+    """Create a token that acts as `username` for that user's organization; return it once, in clear.
+
+    With `admin` (the admin page), the user must belong to an office that admin manages. The
+    command line passes no admin, because whoever runs it already controls the server.
+    """
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise InvalidValue(
@@ -78,6 +102,8 @@ def create_token(session: Session, username: str, name: str, created_by: str) ->
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             raise NotFound("user_not_found", f"ไม่พบผู้ใช้ “{username}”", f"no user {username!r}")
+        if admin is not None:
+            _require_manager(session, admin, user.organization_id)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         record = ApiToken(
             organization_id=user.organization_id,
@@ -103,12 +129,17 @@ def list_tokens(session: Session, organization_code: str | None = None) -> list[
     return list(session.scalars(query))
 
 
-def revoke_token(session: Session, token_id: int) -> ApiToken:
-    """Mark a token revoked from now on; revoking it again keeps the first revocation time."""
+def revoke_token(session: Session, token_id: int, admin: User | None = None) -> ApiToken:
+    """Mark a token revoked from now on; revoking it again keeps the first revocation time.
+
+    With `admin`, the token must be of an office that admin manages.
+    """
     with transaction(session):
         record = session.get(ApiToken, token_id)
         if record is None:
             raise NotFound("token_not_found", f"ไม่พบโทเค็นหมายเลข {token_id}", f"no API token {token_id}")
+        if admin is not None:
+            _require_manager(session, admin, record.organization_id)
         if record.revoked_at is None:
             record.revoked_at = utcnow()
     log.info("API token %d (%s) revoked", record.id, record.shown_prefix)

@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(documents.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_v1.bp)
+    app.register_blueprint(api_v1.admin_page.bp)
     app.register_blueprint(fonts.bp)
     app.register_blueprint(routing.bp)
     app.register_blueprint(ledger.bp)

@@ -16,5 +16,5 @@ from flask import Blueprint
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
 # Importing the modules registers their routes on `bp`.
-from workflow.web.api_v1 import auth, documents, ecms, ledger, routing, spec  # noqa: E402,F401
+from workflow.web.api_v1 import admin_page, auth, documents, ecms, ledger, routing, spec  # noqa: E402,F401
 from workflow.web.api_v1.auth import is_token_request  # noqa: E402,F401
