@@ -159,3 +159,14 @@ def test_parser_reads_options(issued, tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["quantity"] == 10
     assert [share["quantity"] for share in result["shares"]] == [5, 5]
+
+
+def test_fully_allocated_round_rejected(issued, tmp_path, capsys):
+    path = write_csv(tmp_path, "lao_code,verified_bins\n5570901,3\n5570902,1\n")
+    assert import_bins_command(path, ROUND, "l.dla.officer", LETTER, as_json=True) == 0
+    request_id = json.loads(capsys.readouterr().out)["request"]
+    operations.approve(issued.session, issued.dla_head, request_id, idempotency_key=key())
+    before = counts(issued.session)
+    assert import_bins_command(path, ROUND, "l.dla.officer", "มท 0821.2/ว 2002") == 1
+    assert "กรมไม่มีหน่วยของรอบการรับรองที่ 3 เหลือให้จัดสรร" in capsys.readouterr().err
+    assert counts(issued.session) == before

@@ -191,6 +191,10 @@ def import_bins_command(path: str, round_number: int, username: str, letter_refe
         if certification is None:
             raise NotFound("round_not_found", f"ไม่พบรอบการรับรองที่ {round_number}", f"round {round_number} not found")
         in_dla_account = queries.units_held_by_dla(session, certification.id)
+        if in_dla_account == 0:
+            raise InvalidValue("round_fully_allocated",
+                               f"กรมไม่มีหน่วยของรอบการรับรองที่ {round_number} เหลือให้จัดสรร",
+                               f"DLA holds no units of round {round_number}")
         tonnes = in_dla_account if quantity is None else quantity
         if tonnes <= 0 or tonnes > in_dla_account:
             raise InvalidValue("invalid_quantity",
@@ -234,7 +238,8 @@ def add_import_bins_parser(ledger_commands) -> None:
     parser = ledger_commands.add_parser(
         "import-bins", help="read a verified-bins CSV and prepare the allocation of a round by bins per LAO")
     parser.add_argument("path", metavar="FILE.csv", help="UTF-8 CSV with the columns lao_code and verified_bins")
-    parser.add_argument("--round", type=int, required=True, dest="round_number", help="the certification round number")
+    parser.add_argument("--round", type=int, required=True, dest="round_number", metavar="NUMBER",
+                        help="the certification round number")
     parser.add_argument("--user", required=True, metavar="USERNAME", help="the DLA officer who prepares the request")
     parser.add_argument("--letter", required=True, metavar="REFERENCE",
                         help="the letter the allocation follows, as written")
