@@ -194,8 +194,9 @@ def remove_lines(ink: np.ndarray, vertical: int, horizontal: int) -> np.ndarray:
     # Lines are found on a copy pooled 2 x 2 (a pooled pixel is ink if any of its four
     # is), which takes a quarter of the time and loses no line two pixels wide or less.
     height, width = ink.shape
-    pooled = ink[: height - height % 2, : width - width % 2]
-    pooled = pooled.reshape(height // 2, 2, width // 2, 2).any(axis=(1, 3))
+    even = ink[: height - height % 2, : width - width % 2]
+    # Four strided ORs are several times faster than a reshape and .any() over two axes.
+    pooled = even[0::2, 0::2] | even[1::2, 0::2] | even[0::2, 1::2] | even[1::2, 1::2]
     lines = np.zeros_like(pooled)
     for axis, run in ((0, vertical // 2), (1, horizontal // 2)):
         if pooled.shape[axis] < run:
