@@ -5,8 +5,8 @@ Usage: .venv/bin/python bench/generate.py --circulars N --database URL [--seed S
 
 Routing: each circular cascades DLA → provincial offices → district offices → LAOs, every
 office forwarding to its direct subordinates in the directory (so a province's PAO gets the
-provincial office's letter). Letters, tasks, receipts, endorsements and task events are
-written with COPY through psycopg, because the ORM would take hours at 9 million tasks. The
+provincial office's letter). Letters, tasks with their stored state, the state counts,
+receipts, endorsements and task events are written with COPY through psycopg, because the ORM would take hours at 9 million tasks. The
 rows match what `workflow.routing.operations` writes: an intermediate office's task goes
 delivered → received → endorsed (แจ้งเวียน) → forwarded, then reported once the circular is past
 due. An LAO's task stops at a random state (delivered, received, endorsed, confirmed or
@@ -63,6 +63,7 @@ from workflow.routing.models import (  # noqa: E402
     EVENT_OVERDUE,
     EVENT_RECEIVED,
     EVENT_REPORTED,
+    NO_DUE_DATE,
     REGISTER_CIRCULAR,
     REGISTER_RECEIPT,
 )
@@ -237,7 +238,8 @@ _COLUMNS = {
     ),
     "letter_citations": ("letter_id", "role", "text", "cited_number", "cited_date", "cited_letter_id", "matched_by"),
     "routing_tasks": ("id", "letter_id", "root_letter_id", "sender_org_id", "recipient_org_id", "due_nominal",
-                      "due_effective", "created_at"),
+                      "due_effective", "created_at", "state", "overdue_marked"),
+    "routing_state_counts": ("root_letter_id", "recipient_kind", "state", "due_on", "tasks"),
     "receipts": ("id", "organization_id", "letter_id", "year", "number", "received_at", "entered_at",
                  "entered_by_id", "channel", "sender_text", "warnings"),
     "receipt_arrivals": ("receipt_id", "channel", "arrived_at", "entered_by_id", "entered_at"),
@@ -246,18 +248,51 @@ _COLUMNS = {
     "task_events": ("task_id", "kind", "occurred_at", "actor_id", "data"),
 }
 _ID_TABLES = ("official_letters", "routing_tasks", "receipts", "endorsements")
+_TASK_ROOT = _COLUMNS["routing_tasks"].index("root_letter_id")
+_TASK_DUE_EFFECTIVE = _COLUMNS["routing_tasks"].index("due_effective")
+_TASK_STATE = _COLUMNS["routing_tasks"].index("state")
+_TASK_OVERDUE_MARKED = _COLUMNS["routing_tasks"].index("overdue_marked")
 
 
 class _Batch:
-    """Rows of a few circulars, per table, waiting for one COPY each."""
+    """Rows of a few circulars, per table, waiting for one COPY each.
+
+    A task's row keeps changing until the batch is copied: each event sets its stored state
+    or overdue mark as `workflow.routing.state.record_state_change` does. The counts of
+    `routing_state_counts` are then counted from those rows. A batch holds whole cascades, so
+    every count row is new.
+    """
 
     def __init__(self):
         self.rows: dict[str, list[tuple]] = {table: [] for table in _COLUMNS}
+        # Task id → [row values in _COLUMNS order, recipient kind].
+        self.tasks: dict[int, list[Any]] = {}
 
     def add(self, table: str, *values: Any) -> None:
         self.rows[table].append(values)
 
+    def add_task(self, recipient_kind: str, *values: Any) -> None:
+        self.tasks[values[0]] = [list(values) + [EVENT_DELIVERED, False], recipient_kind]
+
+    def record_event(self, task_id: int, kind: str) -> None:
+        row = self.tasks[task_id][0]
+        if kind == EVENT_OVERDUE:
+            row[_TASK_OVERDUE_MARKED] = True
+        else:
+            row[_TASK_STATE] = kind
+
+    def _finish_tasks(self) -> None:
+        counts: dict[tuple, int] = {}
+        for row, recipient_kind in self.tasks.values():
+            self.rows["routing_tasks"].append(tuple(row))
+            due = row[_TASK_DUE_EFFECTIVE] or NO_DUE_DATE
+            key = (row[_TASK_ROOT], recipient_kind, row[_TASK_STATE], due)
+            counts[key] = counts.get(key, 0) + 1
+        self.rows["routing_state_counts"] = [(*key, tasks) for key, tasks in counts.items()]
+        self.tasks = {}
+
     def copy_into(self, conn: psycopg.Connection) -> int:
+        self._finish_tasks()
         written = 0
         with conn.cursor() as cur:
             for table, rows in self.rows.items():
@@ -325,8 +360,8 @@ class RoutingGenerator:
         for child_id in sender.children:
             child = self.offices[child_id]
             task_id = self.ids.take("routing_tasks")
-            batch.add("routing_tasks", task_id, letter[0], root_id, sender.id, child.id, due, due,
-                      _stamp(issued_on, 9, 30))
+            batch.add_task(child.kind, task_id, letter[0], root_id, sender.id, child.id, due, due,
+                           _stamp(issued_on, 9, 30))
             summary.tasks += 1
             self._event(batch, task_id, EVENT_DELIVERED, _stamp(issued_on, 9, 30), sender.clerk_id,
                         {"letter_id": letter[0]}, summary)
@@ -405,6 +440,7 @@ class RoutingGenerator:
     def _event(self, batch: _Batch, task_id: int, kind: str, at: datetime, actor_id: int | None, data: dict,
                summary: Summary) -> None:
         batch.add("task_events", task_id, kind, at, actor_id, _json(data))
+        batch.record_event(task_id, kind)
         summary.events += 1
 
     def finish(self) -> None:

@@ -99,3 +99,46 @@ def rollup_command(doc_number: str, as_json: bool, as_of: date | None) -> int:
             lines.append(f"      ยังไม่ยืนยัน: {item.name_th} รหัส {item.code}{late}")
     sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK
+
+
+def rebuild_state_command(check_only: bool = False) -> int:
+    """Rebuild the stored task states and counts from the task events, or with `check_only` compare them.
+
+    Prints Thai lines. With `check_only`, exits with EXIT_FAILED when anything differs.
+    """
+    from workflow.routing.stored_state import find_differences, rebuild
+
+    database = Database(config_from_env()["DATABASE_URL"])
+    session = database.session()
+    try:
+        if not inspect(database.engine).has_table("routing_state_counts"):
+            sys.stderr.write(
+                "ฐานข้อมูลยังไม่มีตารางสถานะงาน กรุณารัน saraban init-db ก่อน"
+                " / the database has no routing_state_counts table; run saraban init-db\n"
+            )
+            return EXIT_FAILED
+        if not check_only:
+            result = rebuild(session)
+            sys.stdout.write(
+                f"สร้างสถานะงานใหม่จากประวัติแล้ว: แก้สถานะ {result.states:,} งาน"
+                f" เครื่องหมายเกินกำหนด {result.marks:,} งาน ตารางนับ {result.count_rows:,} แถว\n"
+            )
+        found = find_differences(session)
+    finally:
+        session.close()
+        database.dispose()
+    if found.total == 0:
+        sys.stdout.write("สถานะงานที่เก็บไว้ตรงกับประวัติของงานทุกงาน\n")
+        return EXIT_OK
+    sys.stdout.write(
+        f"สถานะงานที่เก็บไว้ไม่ตรงกับประวัติ: สถานะ {found.states:,} งาน"
+        f" เครื่องหมายเกินกำหนด {found.marks:,} งาน ตารางนับ {found.counts:,} แถว\n"
+    )
+    for task_id, stored, replayed in found.state_examples:
+        sys.stdout.write(f"  งานเลขที่ {task_id}: เก็บไว้ {stored} ตามประวัติ {replayed}\n")
+    for task_id, stored, replayed in found.mark_examples:
+        sys.stdout.write(f"  งานเลขที่ {task_id}: เครื่องหมายเกินกำหนด เก็บไว้ {stored} ตามประวัติ {replayed}\n")
+    for key, stored, counted in found.count_examples:
+        sys.stdout.write(f"  นับ {key}: เก็บไว้ {stored} นับจากงาน {counted}\n")
+    sys.stdout.write("รัน python -m workflow.routing.stored_state (ไม่ใส่ --check) เพื่อสร้างใหม่จากประวัติ\n")
+    return EXIT_FAILED

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from workflow.models import Organization, utcnow
@@ -27,7 +27,7 @@ from workflow.routing.models import (
     TaskEvent,
 )
 from workflow.routing.numbering import write_transaction
-from workflow.routing.state import ANSWERED_STATES, latest_state_subquery
+from workflow.routing.state import ANSWERED_STATES
 from workflow.thaidate import format_be_date
 
 log = logging.getLogger(__name__)
@@ -39,17 +39,16 @@ DONE_STATES = ANSWERED_STATES | {EVENT_CLOSED}
 
 
 def _open_tasks(session: Session, due_from: date | None, due_until: date):
-    """Return (task, letter doc number, sender org id) of unanswered tasks whose effective due date is in range."""
-    states = latest_state_subquery()
+    """Return (task, letter doc number) of unanswered tasks whose effective due date is in range, by stored state."""
     query = (
         select(RoutingTask, OfficialLetter.doc_number)
-        .join(states, states.c.task_id == RoutingTask.id)
         .join(OfficialLetter, OfficialLetter.id == RoutingTask.letter_id)
-        .where(states.c.state.not_in(DONE_STATES), RoutingTask.due_effective <= due_until)
+        .where(RoutingTask.state.not_in(sorted(DONE_STATES)), RoutingTask.due_effective <= due_until)
     )
     if due_from is not None:
         query = query.where(RoutingTask.due_effective >= due_from)
-    return session.execute(query).all()
+    # Read the stored state and mark again, even for tasks this session loaded before.
+    return session.execute(query.execution_options(populate_existing=True)).all()
 
 
 def _existing_notices(session: Session, kind: str, task_ids: list[int]) -> set[tuple[int, date, int]]:
@@ -112,12 +111,7 @@ def escalate_overdue(session: Session, today: date | None = None) -> int:
     today = today or today_in_thailand()
     with write_transaction(session):
         overdue = _open_tasks(session, None, today - timedelta(days=1))
-        task_ids = [task.id for task, _number in overdue]
-        already = set(
-            session.scalars(
-                select(TaskEvent.task_id).where(TaskEvent.kind == EVENT_OVERDUE, TaskEvent.task_id.in_(task_ids))
-            )
-        ) if task_ids else set()
+        already = {task.id for task, _number in overdue if task.overdue_marked}
         recipients = {
             row.id: row
             for row in session.execute(
@@ -152,6 +146,9 @@ def escalate_overdue(session: Session, today: date | None = None) -> int:
             })
         if events:
             session.execute(insert(TaskEvent), events)
+            # `overdue` changes no state, so only the mark is stored; the counts stay as they are.
+            marked = [row["task_id"] for row in events]
+            session.execute(update(RoutingTask).where(RoutingTask.id.in_(marked)).values(overdue_marked=True))
             session.execute(insert(Notice), notices)
     log.info("overdue escalation for %s: %d tasks", today, len(events))
     return len(events)

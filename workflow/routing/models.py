@@ -1,7 +1,9 @@
 """Tables for routing circulars down the chain: registers, letters, endorsements, tasks and their events.
 
-A task's state is never stored: it is derived from its append-only `TaskEvent` rows
-(see `workflow.routing.state`).
+A task's append-only `TaskEvent` rows are the source of truth for its state. The task row
+also stores the current state, and `TaskStateCount` stores counts of tasks per circular and
+state. Both are updated in the same transaction as each appended event
+(see `workflow.routing.state`), and `workflow.routing.stored_state` rebuilds them from the events.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -56,6 +60,9 @@ EVENT_KINDS = (
     EVENT_OVERDUE,
     EVENT_CLOSED,
 )
+
+# `TaskStateCount.due_on` of tasks that have no due date.
+NO_DUE_DATE = date(9999, 12, 31)
 
 NOTICE_REMINDER = "reminder"
 NOTICE_ESCALATION = "escalation"
@@ -264,12 +271,14 @@ class Endorsement(Base):
 
 
 class RoutingTask(Base):
-    """One recipient's task for one circular. Its state is derived from its events."""
+    """One recipient's task for one circular, with its current state stored beside its events."""
 
     __tablename__ = "routing_tasks"
     # The unique constraint's index also serves lookups by letter alone.
     __table_args__ = (
         UniqueConstraint("letter_id", "recipient_org_id", name="uq_routing_tasks_letter_recipient"),
+        # The inbox lists an office's tasks newest first, one page at a time.
+        Index("ix_routing_tasks_recipient_org_id_id", "recipient_org_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -281,6 +290,10 @@ class RoutingTask(Base):
     due_nominal: Mapped[Optional[date]] = mapped_column(Date)
     due_effective: Mapped[Optional[date]] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The kind of the latest event other than `overdue`, as `state.derive_status` folds it.
+    state: Mapped[str] = mapped_column(String(16), default=EVENT_DELIVERED, server_default=EVENT_DELIVERED)
+    # True once the task has an `overdue` event.
+    overdue_marked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     letter: Mapped[OfficialLetter] = relationship(foreign_keys=[letter_id])
     recipient: Mapped[Organization] = relationship(foreign_keys=[recipient_org_id])
@@ -300,6 +313,24 @@ class TaskEvent(Base):
     actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     # Event details: receipt number, assignee, form values, reason ...
     data: Mapped[dict[str, Any]] = mapped_column(JsonValue, default=dict)
+
+
+class TaskStateCount(Base):
+    """The number of tasks of one circular's cascade with one recipient kind, state and due date.
+
+    The national dashboard sums these rows instead of reading millions of tasks. A task
+    without a due date (a relative deadline not yet registered) is counted under NO_DUE_DATE,
+    which is after every day, so it is never past due.
+    """
+
+    __tablename__ = "routing_state_counts"
+
+    root_letter_id: Mapped[int] = mapped_column(ForeignKey("official_letters.id"), primary_key=True)
+    # `Organization.kind` of the recipients: `lao`, `district_office` ...
+    recipient_kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), primary_key=True)
+    due_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    tasks: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Notice(Base):

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Integer, String, any_, cast, insert, literal, select
+from sqlalchemy import Date, DateTime, Integer, String, any_, cast, func, insert, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from workflow.models import (
     ORG_LAO,
@@ -50,6 +50,7 @@ from workflow.routing.models import (
     EVENT_RECEIVED,
     EVENT_REJECTED,
     EVENT_REPORTED,
+    NO_DUE_DATE,
     REGISTER_CIRCULAR,
     REGISTER_RECEIPT,
     Endorsement,
@@ -62,7 +63,16 @@ from workflow.routing.models import (
 )
 from workflow.routing.numbering import lock_register, take_number, write_transaction
 from workflow.routing.rollup import rollup
-from workflow.routing.state import ALLOWED_AFTER, STATE_NAMES_TH, TaskStatus, load_status
+from workflow.routing.state import (
+    ALLOWED_AFTER,
+    STATE_NAMES_TH,
+    TaskStatus,
+    change_due_date,
+    load_status,
+    load_statuses,
+    record_state_change,
+    upsert_counts,
+)
 from workflow.thaidate import format_be_date
 
 log = logging.getLogger(__name__)
@@ -80,6 +90,7 @@ CONFIRMING_ROLES = (ROLE_OFFICER, ROLE_CLERK)
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 MAX_NOTE_LENGTH = 2000
 MAX_RELATIVE_DAYS = 365
+TASKS_PER_PAGE = 50
 
 FORM_FIELD_KINDS = ("text", "phone", "email")
 FORM_FIELD_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -117,16 +128,24 @@ class ForwardResult:
 
 
 def _get_task(session: Session, task_id: int, lock: bool = True) -> RoutingTask:
-    """Return the task, locked on PostgreSQL so that two reviewers cannot both act on one state."""
-    task = session.get(RoutingTask, task_id, with_for_update=lock or None)
+    """Return the task, locked on PostgreSQL so that two reviewers cannot both act on one state.
+
+    A locked task is read again from the database, so that its stored state is the one
+    committed before the lock, not a copy the session loaded earlier.
+    """
+    task = session.get(RoutingTask, task_id, with_for_update=lock or None, populate_existing=lock)
     if task is None:
         raise NotFound("task_not_found", f"ไม่พบงานเลขที่ {task_id}", f"no task {task_id}")
     return task
 
 
 def _task_for(session: Session, letter_id: int, organization_id: int) -> RoutingTask | None:
+    """Return the office's task for the letter, locked and read again as in `_get_task`."""
     return session.scalar(
-        select(RoutingTask).where(RoutingTask.letter_id == letter_id, RoutingTask.recipient_org_id == organization_id)
+        select(RoutingTask)
+        .where(RoutingTask.letter_id == letter_id, RoutingTask.recipient_org_id == organization_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
@@ -143,10 +162,14 @@ def _require_transition(status: TaskStatus, kind: str, task: RoutingTask) -> Non
 def _append_event(
     session: Session, task: RoutingTask, kind: str, actor: User | None, data: dict[str, Any]
 ) -> TaskEvent:
-    """Check that `kind` may follow the task's state and append it."""
+    """Check that `kind` may follow the task's state, append it and update the stored state.
+
+    The check folds the task's events, which are the source of truth, not the stored state.
+    """
     _require_transition(load_status(session, task.id), kind, task)
     event = TaskEvent(task_id=task.id, kind=kind, actor_id=actor.id if actor else None, data=data, occurred_at=utcnow())
     session.add(event)
+    record_state_change(session, task, kind)
     session.flush()
     return event
 
@@ -307,8 +330,7 @@ def _set_relative_due(session: Session, task: RoutingTask, letter: OfficialLette
         return
     calendar = load_calendar(session)
     nominal = calendar.due_after_receipt(received_on, letter.relative_days, letter.relative_working_days)
-    task.due_nominal = nominal
-    task.due_effective = calendar.effective_due(nominal)
+    change_due_date(session, task, nominal, calendar.effective_due(nominal))
 
 
 # --- endorse ----------------------------------------------------------------------------
@@ -756,6 +778,20 @@ def _create_tasks(
     session.execute(
         insert(TaskEvent).from_select(["task_id", "kind", "occurred_at", "actor_id", "data"], events)
     )
+    # The new tasks start in state `delivered`, the column default, so they are counted under it per recipient kind.
+    counts = (
+        select(
+            _typed_value(session, letter.root_letter_id, Integer()),
+            Organization.kind,
+            _typed_value(session, EVENT_DELIVERED, String(16)),
+            _typed_value(session, deadline.effective or NO_DUE_DATE, Date()),
+            func.count(),
+        )
+        .join(RoutingTask, RoutingTask.recipient_org_id == Organization.id)
+        .where(RoutingTask.letter_id == letter.id)
+        .group_by(Organization.kind)
+    )
+    session.execute(upsert_counts(session, counts))
     return len(recipient_ids)
 
 
@@ -995,11 +1031,52 @@ def task_status(session: Session, user: User, task_id: int) -> TaskStatus:
 
 
 def tasks_of_organization(session: Session, user: User) -> list[tuple[RoutingTask, TaskStatus]]:
-    """Return the tasks addressed to the user's office, newest first, with their derived status."""
+    """Return all the tasks addressed to the user's office, newest first, with their derived status.
+
+    Two queries however many tasks: the tasks joined with their letters, senders and
+    recipients, and the events of all of them. The inbox screen lists a page at a time with `inbox_page`.
+    """
     tasks = session.scalars(
-        select(RoutingTask).where(RoutingTask.recipient_org_id == user.organization_id).order_by(RoutingTask.id.desc())
-    )
-    return [(task, load_status(session, task.id)) for task in tasks]
+        select(RoutingTask)
+        .where(RoutingTask.recipient_org_id == user.organization_id)
+        .options(joinedload(RoutingTask.letter), joinedload(RoutingTask.sender), joinedload(RoutingTask.recipient))
+        .order_by(RoutingTask.id.desc())
+    ).all()
+    statuses = load_statuses(session, [task.id for task in tasks])
+    return [(task, statuses[task.id]) for task in tasks]
+
+
+@dataclass
+class TaskPage:
+    """One page of an office's tasks, newest first, each with its stored status."""
+
+    rows: list[tuple[RoutingTask, TaskStatus]]
+    page: int
+    pages: int
+    total: int
+
+
+def inbox_page(session: Session, user: User, page: int = 1, per_page: int = TASKS_PER_PAGE) -> TaskPage:
+    """Return one page of the tasks addressed to the user's office, newest first; pages start at 1.
+
+    A page number past the end returns the last page. The page takes two queries however
+    many tasks it lists: the count, and the tasks with their letters and senders. Each
+    status is `TaskStatus.from_stored`, which fills the state and the overdue mark only.
+    """
+    total = session.scalar(
+        select(func.count()).select_from(RoutingTask).where(RoutingTask.recipient_org_id == user.organization_id)
+    ) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    tasks = session.scalars(
+        select(RoutingTask)
+        .where(RoutingTask.recipient_org_id == user.organization_id)
+        .options(joinedload(RoutingTask.letter), joinedload(RoutingTask.sender))
+        .order_by(RoutingTask.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return TaskPage([(task, TaskStatus.from_stored(task)) for task in tasks], page, pages, total)
 
 
 def receipt_number_th(receipt: Receipt) -> str:

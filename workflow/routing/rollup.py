@@ -19,8 +19,8 @@ from workflow.models import ORG_DEPARTMENT, ORG_DISTRICT_OFFICE, ORG_LAO, ORG_PR
 from workflow.routing.calendar import today_in_thailand
 from workflow.routing.errors import NotFound
 from workflow.routing.incoming import normalize_doc_number
-from workflow.routing.models import OfficialLetter
-from workflow.routing.state import task_answers_subquery
+from workflow.routing.models import OfficialLetter, RoutingTask
+from workflow.routing.state import ANSWERED_STATES
 
 # Letters per level are few (department, province, district), so the walk down is short.
 MAX_CASCADE_DEPTH = 10
@@ -127,8 +127,17 @@ def _per_lao_query(letter_ids: list[int], viewer: User | None, with_names: bool 
 
     An LAO has confirmed when any of its tasks is in ANSWERED_STATES. A task in any other
     state is open, and only open tasks give a due date, so a confirmed LAO may still have one.
+    The states are the ones stored on the tasks, so no event is read.
     """
-    tasks = task_answers_subquery(letter_ids)
+    tasks = (
+        select(
+            RoutingTask.recipient_org_id,
+            RoutingTask.due_effective,
+            case((RoutingTask.state.in_(sorted(ANSWERED_STATES)), 1), else_=0).label("answered"),
+        )
+        .where(RoutingTask.letter_id.in_(letter_ids))
+        .subquery()
+    )
     areas = [Organization.id.label("organization_id"), Organization.province_code, Organization.district_code]
     if with_names:
         areas += [Organization.code, Organization.name_th]

@@ -75,7 +75,8 @@ def reset(database: Database) -> None:
     with database.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             names = ", ".join(f'"{table.name}"' for table in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
+            # CASCADE also empties tables of models this process has not imported that reference these.
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
                 connection.execute(delete(table))

@@ -9,12 +9,14 @@ error's HTTP status. The database is unchanged, because the operation rolled bac
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from workflow.app import get_session
 from workflow.documents.exports import CARBON_CREDIT_OFFICER_COLUMNS, FORMATS, MEDIA_TYPES, export_answers
@@ -47,14 +49,7 @@ from workflow.routing.models import (
     TaskEvent,
 )
 from workflow.routing.rollup import cascade_letter_ids, recipient_statuses, rollup
-from workflow.routing.state import (
-    ALLOWED_AFTER,
-    ANSWERED_STATES,
-    TaskStatus,
-    latest_state_subquery,
-    load_status,
-    overdue_marked_subquery,
-)
+from workflow.routing.state import ALLOWED_AFTER, ANSWERED_STATES, TaskStatus
 from workflow.thaidate import format_be_date, parse_thai_date
 from workflow.web.auth import login_required
 
@@ -93,6 +88,7 @@ ENDORSE_DECISIONS = ("ทราบ", "ดำเนินการ", "ถือ�
 DONE_STATES = ANSWERED_STATES | {EVENT_CLOSED}
 OFFICE_NAME_PREFIX = "สำนักงานส่งเสริมการปกครองท้องถิ่น"
 MAX_NOTICES_SHOWN = 20
+ISSUED_PER_PAGE = 50
 
 
 def _today() -> date:
@@ -117,22 +113,34 @@ def _signing_roles_or_delegation(session, user: User, today: date) -> bool:
 # --- inbox ------------------------------------------------------------------------------
 
 
+@dataclass
+class IssuedPage:
+    """One page of the circulars an office issued, newest first, with their recipients' counts."""
+
+    rows: list[tuple[OfficialLetter, dict[str, int]]]
+    page: int
+    pages: int
+    total: int
+
+
+def _requested_page(name: str) -> int:
+    """Return the query argument `name` as a page number, or 1 when it is missing or not a whole number."""
+    return request.args.get(name, 1, type=int) or 1
+
+
 @bp.get("/")
 @login_required
 def inbox():
+    """List the office's tasks and the circulars it issued, a page of each, with a constant number of queries."""
     session = get_session()
     user = g.user
     today = _today()
+    tasks = operations.inbox_page(session, user, _requested_page("page"))
     rows = [
         {"task": task, "status": status, "overdue": _is_overdue(task, status, today)}
-        for task, status in operations.tasks_of_organization(session, user)
+        for task, status in tasks.rows
     ]
-    issued = session.scalars(
-        select(OfficialLetter)
-        .where(OfficialLetter.issuer_org_id == user.organization_id)
-        .order_by(OfficialLetter.id.desc())
-    ).all()
-    counts = _issued_counts(session, user.organization_id, today)
+    issued = _issued_page(session, user.organization_id, today, _requested_page("issued_page"))
     notices = session.scalars(
         select(Notice)
         .where(Notice.organization_id == user.organization_id)
@@ -142,25 +150,41 @@ def inbox():
     return render_template(
         "routing/inbox.html",
         rows=rows,
-        issued=[(letter, counts.get(letter.id, {"recipients": 0, "answered": 0, "overdue": 0})) for letter in issued],
+        tasks=tasks,
+        issued=issued,
         notices=notices,
         today=today,
     )
 
 
-def _issued_counts(session, organization_id: int, today: date) -> dict[int, dict[str, int]]:
+def _issued_page(session, organization_id: int, today: date, page: int) -> IssuedPage:
+    """Return one page of the office's issued circulars, newest first; a page past the end returns the last."""
+    query = select(OfficialLetter).where(OfficialLetter.issuer_org_id == organization_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // ISSUED_PER_PAGE))
+    page = min(max(1, page), pages)
+    letters = session.scalars(
+        query.order_by(OfficialLetter.id.desc()).offset((page - 1) * ISSUED_PER_PAGE).limit(ISSUED_PER_PAGE)
+    ).all()
+    counts = _issued_counts(session, organization_id, today, [letter.id for letter in letters]) if letters else {}
+    empty = {"recipients": 0, "answered": 0, "overdue": 0}
+    return IssuedPage([(letter, counts.get(letter.id, empty)) for letter in letters], page, pages, total)
+
+
+def _issued_counts(
+    session, organization_id: int, today: date, letter_ids: list[int] | None = None
+) -> dict[int, dict[str, int]]:
     """Count the recipient tasks of each circular the office issued: all, reported or closed, and overdue.
 
-    One grouped query over every issued letter. A task is overdue as in `_is_overdue`: not
-    done, and either marked overdue by the daily job or past its effective due date.
+    One grouped query over the stored states of the tasks, limited to `letter_ids` when
+    given. A task is overdue as in `_is_overdue`: not done, and either marked overdue by the
+    daily job or past its effective due date.
     """
     issued_ids = select(OfficialLetter.id).where(OfficialLetter.issuer_org_id == organization_id)
-    states = latest_state_subquery(issued_ids)
-    marked = overdue_marked_subquery(issued_ids)
-    # A task always has its `delivered` event; the default only mirrors `derive_status`.
-    state = func.coalesce(states.c.state, EVENT_DELIVERED)
-    done = state.in_(sorted(DONE_STATES))
-    overdue = and_(~done, or_(marked.c.task_id.is_not(None), RoutingTask.due_effective < today))
+    if letter_ids is not None:
+        issued_ids = issued_ids.where(OfficialLetter.id.in_(letter_ids))
+    done = RoutingTask.state.in_(sorted(DONE_STATES))
+    overdue = and_(~done, or_(RoutingTask.overdue_marked, RoutingTask.due_effective < today))
     rows = session.execute(
         select(
             RoutingTask.letter_id,
@@ -168,8 +192,6 @@ def _issued_counts(session, organization_id: int, today: date) -> dict[int, dict
             func.sum(case((done, 1), else_=0)).label("answered"),
             func.sum(case((overdue, 1), else_=0)).label("overdue"),
         )
-        .outerjoin(states, states.c.task_id == RoutingTask.id)
-        .outerjoin(marked, marked.c.task_id == RoutingTask.id)
         .where(RoutingTask.letter_id.in_(issued_ids))
         .group_by(RoutingTask.letter_id)
     )
@@ -218,15 +240,30 @@ def _child_letters(session, task: RoutingTask) -> list[OfficialLetter]:
 
 
 def _recipient_rows(session, letter: OfficialLetter, today: date) -> list[dict[str, Any]]:
+    """Return a row per recipient of the letter with its stored status and receipt number, in two queries."""
     tasks = session.scalars(
         select(RoutingTask)
         .join(Organization, Organization.id == RoutingTask.recipient_org_id)
+        .options(contains_eager(RoutingTask.recipient))
         .where(RoutingTask.letter_id == letter.id)
         .order_by(Organization.code)
     ).all()
+    # A task is received once, so its `received` event is the one `derive_status` reads.
+    receipts = {
+        task_id: data or {}
+        for task_id, data in session.execute(
+            select(TaskEvent.task_id, TaskEvent.data)
+            .join(RoutingTask, RoutingTask.id == TaskEvent.task_id)
+            .where(RoutingTask.letter_id == letter.id, TaskEvent.kind == EVENT_RECEIVED)
+            .order_by(TaskEvent.id)
+        )
+    }
     rows = []
     for task in tasks:
-        status = load_status(session, task.id)
+        status = TaskStatus.from_stored(task)
+        receipt = receipts.get(task.id, {})
+        status.receipt_number = receipt.get("receipt_number")
+        status.received_on = receipt.get("received_on")
         rows.append({"task": task, "status": status, "overdue": _is_overdue(task, status, today)})
     return rows
 
