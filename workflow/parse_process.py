@@ -50,7 +50,7 @@ class _PipeLogHandler(logging.Handler):
 
 
 def _child_main(connection: Connection, data: bytes, filename: str, max_bytes: int, log_level: int) -> None:
-    """Parse in the child and send `("result", dict)`, `("input_error", code, th, en)` or `("error", text)`."""
+    """Parse in the child and send `("result", dict)`, `("input_error", code, th, en)` or `("error", text, traceback)`."""
     os.setpgid(0, 0)
     root = logging.getLogger()
     root.handlers[:] = [_PipeLogHandler(connection)]
