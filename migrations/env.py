@@ -9,6 +9,7 @@ from workflow.models import Base
 # Imported for its tables: autogenerate compares the metadata with every model module.
 import workflow.routing.models  # noqa: F401,E402
 import workflow.ledger.models  # noqa: F401,E402
+import workflow.ledger.buyers  # noqa: F401,E402
 import workflow.apitokens  # noqa: F401,E402
 
 config = context.config

@@ -327,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ledger = sub.add_parser("ledger", help="check and report the carbon-credit ledger").add_subparsers(
         dest="ledger_command", required=True)
+    from workflow.ledger.commands import add_import_bins_parser
+
+    add_import_bins_parser(ledger)
     p = ledger.add_parser("verify", help="recompute every balance and the event hash chain; exit 1 on a problem")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_ledger_verify)
