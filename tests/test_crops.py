@@ -186,3 +186,38 @@ def test_scan_crop_checked_like_document(app, session, scanned_letter):
         response = client.get(f"/letters/{letter_id}/warnings/{index}/crop.png")
         assert response.status_code == 404
         assert "crop_not_available" in response.get_data(as_text=True)
+
+
+# --- a file-level warning, on a page no letter covers ---------------------------------------
+
+
+def test_file_level_crop_shown_and_served(app, session, store, users, typed_page_png):
+    from workflow import operations
+    from workflow.models import JOB_DONE
+
+    data, page = typed_page_png
+    warning = {"code": "low_confidence", "message": "หน้า 1: เลขที่หนังสืออ่านจากภาพไม่ชัด กรุณาตรวจกับภาพต้นฉบับ",
+               "field": None, "page": 1, "box": [140, 400, 900, 480], "image_size": list(page.size),
+               "text": "ที่ มท 0808.2/ว 1352"}
+    ingested = operations.ingest_upload(session, store, data, "สแกน-มท0808.2-ว1352.png", users["clerk"], 2 * 1024 * 1024)
+    ingested.document.warnings = [{"code": "ocr_unavailable", "message": "ไม่พบโปรแกรม OCR", "field": None}, warning]
+    ingested.document.pages = 1
+    ingested.job.status = JOB_DONE
+    session.commit()
+    client = app.test_client()
+    sign_in(client)
+
+    page_html = client.get(f"/documents/{ingested.document.id}").get_data(as_text=True)
+    assert f'src="/documents/{ingested.document.id}/warnings/1/crop.png"' in page_html
+    assert f"/documents/{ingested.document.id}/warnings/0/crop.png" not in page_html
+
+    response = client.get(f"/documents/{ingested.document.id}/warnings/1/crop.png")
+    assert response.status_code == 200
+    assert response.mimetype == "image/png"
+    assert png_size(response.data) == padded_size(warning)
+    assert client.get(f"/documents/{ingested.document.id}/warnings/0/crop.png").status_code == 404
+    assert client.get(f"/documents/{ingested.document.id}/warnings/2/crop.png").status_code == 404
+
+    other = app.test_client()
+    sign_in(other, username="malee")
+    assert other.get(f"/documents/{ingested.document.id}/warnings/1/crop.png").status_code == 403
