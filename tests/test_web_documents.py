@@ -466,3 +466,14 @@ def test_markup_in_letter_and_name_escaped(app, client, session, store, users):
         assert "&lt;img src=x onerror=alert(1)&gt;.txt" in raw, path
     page = client.get(f"/documents/{ingested.document.id}").get_data(as_text=True)
     assert "&lt;script&gt;alert(" in page
+
+
+def test_missing_original_reported_in_thai(client, store, stored_letter):
+    path = store.path_for(stored_letter.document.sha256)
+    path.chmod(0o600)
+    path.unlink()
+    sign_in(client)
+    response = client.get(f"/documents/{stored_letter.document_id}/original")
+    assert response.status_code == 404
+    assert "original_missing" in page_text(response)
+    assert "ไม่พบไฟล์ต้นฉบับของเอกสารนี้" in page_text(response)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, send_file, url_for
@@ -14,6 +15,7 @@ from workflow.models import JOB_FAILED, Letter
 from workflow.web.auth import login_required
 from workflow.web.textspans import text_segments
 
+log = logging.getLogger(__name__)
 bp = Blueprint("documents", __name__)
 
 PDF_MAGIC = b"%PDF-"
@@ -166,12 +168,25 @@ def protect_file_response(response: Response) -> Response:
     return response
 
 
+def stored_original_path(document):
+    """Return the path of the document's stored original; raises NotFound when the file is gone."""
+    path = get_store().path_for(document.sha256)
+    if not path.is_file():
+        log.error("document %d: stored original %s is missing from %s", document.id, document.sha256, path)
+        raise NotFound(
+            "original_missing",
+            "ไม่พบไฟล์ต้นฉบับของเอกสารนี้ในที่เก็บไฟล์ กรุณาแจ้งผู้ดูแลระบบให้กู้คืนจากสำเนาสำรอง",
+            f"document {document.id}: no stored original at {path}",
+        )
+    return path
+
+
 @bp.get("/documents/<int:document_id>/original")
 @login_required
 def original(document_id: int):
     """Send the stored original as a download, never shown in the browser's window."""
     document = operations.get_visible_document(get_session(), g.user, document_id)
-    path = get_store().path_for(document.sha256)
+    path = stored_original_path(document)
     with open(path, "rb") as handle:
         head = handle.read(len(PDF_MAGIC))
     # The type comes from the content, not the name: only a real PDF is labelled as one.
@@ -193,7 +208,7 @@ def retry(document_id: int):
 def _crop_response(document, warnings: list, index: int) -> Response:
     if not 0 <= index < len(warnings or []):
         raise NotFound("warning_not_found", "ไม่พบข้อสังเกตนี้", f"document {document.id} has no warning {index}")
-    data = get_store().read(document.sha256)
+    data = stored_original_path(document).read_bytes()
     png = crops.render_crop(data, warnings[index])
     response = protect_file_response(Response(png, mimetype="image/png"))
     # A letter's warnings and its original never change after the parse, so the browser may
