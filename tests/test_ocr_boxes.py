@@ -113,3 +113,18 @@ def test_deskew_box_map_inverts_rotation():
     truth = ink_box(tilted(bar, 3.0))
     mapped = cleaned.box_in_original(upper)
     assert overlap_share(mapped, truth) >= 0.8, (mapped, truth)
+
+
+def test_grey_crop_matches_cleaned_ink_on_tilted_page():
+    page, _ = page_pair(2.5)
+    cleaned = clean_page(page, dpi=DPI)
+    rows = np.flatnonzero(cleaned.ink.any(axis=1))
+    columns = np.flatnonzero(cleaned.ink.any(axis=0))
+    # The first text line of the cleaned page: the number and the issuer.
+    box = (int(columns[0]), int(rows[0]), int(columns[-1]) + 1, int(rows[0]) + 120)
+    grey = np.asarray(cleaned.grey_crop(box)) < 128
+    ink = cleaned.ink[box[1]:box[3], box[0]:box[2]]
+    shared = (grey & ink).sum()
+    assert grey.shape == ink.shape
+    assert shared >= 0.8 * ink.sum()
+    assert shared >= 0.8 * grey.sum()
