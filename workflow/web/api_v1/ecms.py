@@ -26,6 +26,8 @@ def import_ecms():
     the AcceptLetterNotifier with the receipt number.
     """
     # Checked first: the import stores the files before it registers the receipt.
+    # NOTE: a receipt rejected for another reason after that still leaves the stored and parsed
+    # document, as `saraban ecms import --user` does; the receipt register is unchanged.
     require_role(g.user, RECEIVING_ROLES, "ลงรับหนังสือจาก e-CMS", "import e-CMS letters")
     if request.mimetype not in XML_TYPES:
         raise InvalidValue(
