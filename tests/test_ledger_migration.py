@@ -30,3 +30,23 @@ def test_ledger_migration_round_trip(tmp_path):
     assert "task_events" in tables(url)
     upgrade_to_head(url)
     assert LEDGER_TABLES <= tables(url)
+
+
+def index_names(url, table):
+    engine = create_engine(url)
+    try:
+        return {index["name"] for index in inspect(engine).get_indexes(table)}
+    finally:
+        engine.dispose()
+
+
+def test_scan_indexes_round_trip(tmp_path):
+    url = f"sqlite:///{tmp_path / 'indexes.db'}"
+    upgrade_to_head(url)
+    assert {"ix_ledger_blocks_opened_by", "ix_ledger_blocks_closed_by"} <= index_names(url, "ledger_blocks")
+    assert {"ix_ledger_events_transaction_id", "ix_ledger_events_request_last"} <= index_names(url, "ledger_events")
+    # The revision before the one that adds these indexes.
+    command.downgrade(alembic_config(url), "0300")
+    assert not {"ix_ledger_blocks_opened_by", "ix_ledger_blocks_closed_by"} & index_names(url, "ledger_blocks")
+    assert not {"ix_ledger_events_transaction_id", "ix_ledger_events_request_last"} & index_names(url, "ledger_events")
+    assert "ledger_events" in tables(url)

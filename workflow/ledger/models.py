@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    desc,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -280,7 +281,11 @@ class LedgerEvent(Base):
     """
 
     __tablename__ = "ledger_events"
-    __table_args__ = (Index("ix_ledger_events_transaction_id", "transaction_id"),)
+    __table_args__ = (
+        Index("ix_ledger_events_transaction_id", "transaction_id"),
+        # A request's last event first; on PostgreSQL its kind is read from the index alone.
+        Index("ix_ledger_events_request_last", "request_id", desc("id"), postgresql_include=["kind"]),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
