@@ -33,11 +33,15 @@ def _errors(*statuses: int) -> dict[str, Any]:
     return {str(status): _json(_ref("Error"), descriptions[status]) for status in statuses}
 
 
-def _body(properties: dict[str, Any], required: list[str] | None = None, is_required: bool = True) -> dict[str, Any]:
+def _body(properties: dict[str, Any], required: list[str] | None = None, is_required: bool = True,
+          example: dict[str, Any] | None = None) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         schema["required"] = required
-    return {"required": is_required, "content": {"application/json": {"schema": schema}}}
+    media: dict[str, Any] = {"schema": schema}
+    if example is not None:
+        media["example"] = example
+    return {"required": is_required, "content": {"application/json": media}}
 
 
 def _id(name: str, description: str) -> dict[str, Any]:
@@ -399,7 +403,8 @@ PATHS: dict[str, Any] = {
             "operationId": "correctField",
             "parameters": [_id("field_id", "เลขที่ช่องข้อมูล (letter field id)")],
             "requestBody": _body({"value": {"description": "ค่าใหม่ตามชนิดของช่องใน docs/letter-json.md",
-                                            "nullable": True}}, ["value"]),
+                                            "nullable": True}}, ["value"],
+                                 example={"value": "การใช้งานระบบบัญชี Carbon Credit ขององค์กรปกครองส่วนท้องถิ่น"}),
             "responses": {"200": _json(_ref("Correction"), "the correction"), **_errors(*WRITE_ERRORS)},
         }
     },
@@ -430,7 +435,8 @@ PATHS: dict[str, Any] = {
                 "received_at": {"type": "string", "format": "date-time",
                                 "description": "เวลาตามตราลงรับ ISO 8601; ไม่มีเขตเวลา = เวลาประเทศไทย; ไม่ระบุ = ตอนนี้"},
                 "remarks": NOTE,
-            }, is_required=False),
+            }, is_required=False, example={"channel": "e_office", "received_at": "2025-04-03T09:30:00+07:00",
+                                           "remarks": "รับจากระบบ e-office ของจังหวัด"}),
             "responses": {"201": _json(_ref("TaskResult"), "registered under a new number"),
                           "200": _json(_ref("TaskResult"), "already registered; the number is kept"),
                           **_errors(*WRITE_ERRORS)},
@@ -470,7 +476,7 @@ PATHS: dict[str, Any] = {
                                   "description": "กองหรือผู้รับมอบ ต้องระบุเมื่อสั่ง “มอบ” เท่านั้น"},
                 "note": NOTE,
                 "delegation_id": DELEGATION,
-            }, ["decisions"]),
+            }, ["decisions"], example={"decisions": ["ทราบ", "แจ้งเวียน"], "note": "แจ้ง อปท. ในสังกัดทราบและดำเนินการ"}),
             "responses": {"200": _json(_ref("TaskResult"), "endorsed"), **_errors(*WRITE_ERRORS)},
         }
     },
@@ -511,7 +517,9 @@ PATHS: dict[str, Any] = {
             "summary": "กรอกแบบยืนยัน (fill in the confirmation form)",
             "operationId": "confirmTask",
             "parameters": [TASK_ID],
-            "requestBody": _body({"values": {"type": "object", "additionalProperties": TEXT}}, ["values"]),
+            "requestBody": _body({"values": {"type": "object", "additionalProperties": TEXT}}, ["values"], example={
+                "values": {"officer_name": "นายอนุชา แสงทอง", "position": "นักวิชาการสิ่งแวดล้อม",
+                           "phone": "0537312345", "email": "anucha@wiangphangkham.go.th"}}),
             "responses": {"200": _json(_ref("TaskResult"), "confirmed"), **_errors(*WRITE_ERRORS)},
         }
     },
@@ -622,7 +630,10 @@ PATHS: dict[str, Any] = {
                 "beneficiary": {"type": "string", "minLength": 1, "maxLength": 300},
                 "purpose": {"type": "string", "minLength": 1, "maxLength": 300},
                 "letter_reference": {"type": "string", "minLength": 1, "maxLength": 300},
-            }, ["idempotency_key", "quantity", "beneficiary", "purpose", "letter_reference"]),
+            }, ["idempotency_key", "quantity", "beneficiary", "purpose", "letter_reference"], example={
+                "idempotency_key": "eoffice-2568-0042", "quantity": 10, "beneficiary": "บริษัท ตัวอย่างพลังงานสะอาด จำกัด",
+                "purpose": "ชดเชยการปล่อยก๊าซเรือนกระจกของงานประชุมประจำปี 2568",
+                "letter_reference": "ทต.เวียงพางคำ ที่ ชร 72503/ว 118"}),
             "responses": {"201": _json(_ref("LedgerRequestResult"), "prepared"), **_errors(*WRITE_ERRORS)},
         }
     },
