@@ -3,9 +3,9 @@
 Usage: .venv/bin/python bench/inbox_bench.py [--circulars 100] [--users 50] [--requests 20] [--database URL]
 
 `bench/generate.py` recreates the database with `--circulars` DLA circulars cascaded to every
-office. At two a working day, 100 circulars are some ten weeks of DLA's letters. Each LAO's
-inbox then lists one task per circular, and each district or provincial office also lists
-the letters it issued. The users are clerks of 40 LAOs, 8 district offices and 2 provincial offices,
+office. At two a working day, 100 circulars are some ten weeks of DLA's letters. Each LAO
+then has one task per circular, and each district or provincial office also has the letters
+it issued. The inbox shows the first page of each list: 50 tasks and 50 issued letters. The users are clerks of 40 LAOs, 8 district offices and 2 provincial offices,
 drawn with a fixed seed. gunicorn serves `workflow.wsgi:app` on 127.0.0.1 with
 2 × CPUs + 1 sync workers. Each of `--users` threads signs in, then requests the inbox
 `--requests` times (urllib, one connection per request).

@@ -26,6 +26,7 @@ from workflow.models import ORG_LAO, ORG_PROVINCE_OFFICE, Organization
 from workflow.routing import jobs, operations
 from workflow.routing.commands import rebuild_state_command
 from workflow.routing.dashboard import DONE_STATES, dashboard
+from workflow.routing.rollup import cascade_letter_ids
 from workflow.routing.errors import InvalidValue
 from workflow.routing.models import NO_DUE_DATE, OfficialLetter, RoutingTask, TaskStateCount
 from workflow.routing.state import load_status
@@ -224,3 +225,23 @@ def test_rebuild_command_checks_and_repairs(session, staff, database, monkeypatc
     assert "สถานะงานที่เก็บไว้ตรงกับประวัติของงานทุกงาน" in rebuilt
 
     assert rebuild_state_command(check_only=True) == 0
+
+
+def walk_down(session, letter_id: int) -> list[int]:
+    """Return the letter and its descendants by following `parent_letter_id`, level by level."""
+    found, frontier = [letter_id], [letter_id]
+    while frontier:
+        frontier = session.scalars(select(OfficialLetter.id).where(OfficialLetter.parent_letter_id.in_(frontier))).all()
+        found.extend(frontier)
+    return found
+
+
+def test_cascade_of_root_matches_walk(session, staff):
+    district, _task = chain_to_lao(session, staff)
+    other = issue_dla(session, staff, recipient_codes=["PROV-83"])
+    letters = [district.root_letter_id, district.parent_letter_id, district.id, other.id]
+
+    for letter_id in letters:
+        assert sorted(cascade_letter_ids(session, letter_id)) == sorted(walk_down(session, letter_id)), letter_id
+    assert len(cascade_letter_ids(session, district.root_letter_id)) == 3
+    assert cascade_letter_ids(session, other.id) == [other.id]

@@ -65,7 +65,16 @@ def find_circular(session: Session, doc_number: str) -> OfficialLetter:
 
 
 def cascade_letter_ids(session: Session, letter_id: int) -> list[int]:
-    """Return the letter and every letter re-issued below it, level by level."""
+    """Return the letter and every letter re-issued below it.
+
+    Below a letter without a parent, every letter shares its `root_letter_id`, so one
+    indexed query finds them. Below any other letter, the walk goes down level by level.
+    """
+    if session.scalar(select(OfficialLetter.parent_letter_id).where(OfficialLetter.id == letter_id)) is None:
+        below = session.scalars(
+            select(OfficialLetter.id).where(OfficialLetter.root_letter_id == letter_id, OfficialLetter.id != letter_id)
+        )
+        return [letter_id, *sorted(below)]
     found = [letter_id]
     frontier = [letter_id]
     for _level in range(MAX_CASCADE_DEPTH):
