@@ -27,7 +27,8 @@ BENCHMARKS = [
     ("parse", ["bench/parse_bench.py"], [("parse_vs_pypdf_ratio", "max", 1.5)]),
     ("fanout", ["bench/fanout_bench.py"], [("fanout_lao_level_s_pg", "max", 1.0), ("rollup_p95_ms", "max", 200)]),
     # The scanned circulars beside the project; the OCR bench writes its own per-page table.
-    ("ocr", ["bench/ocr_bench.py", "--pages", "2", *sorted(str(p) for p in SCANS.glob("dla_*.pdf"))],
+    ("ocr", ["bench/ocr_bench.py", "--pages", "2", "--expected", str(SCANS / "expected_page1.json"),
+             *sorted(str(p) for p in SCANS.glob("dla_*.pdf"))],
      [("ocr_slowest_s_per_page", "max", 6.0), ("ocr_vs_tesseract_ratio", "max", 1.3)]),
     # Generates as many national circulars as fit in 10 minutes, then reads DLA's dashboard.
     ("dashboard", ["bench/dashboard_bench.py"], [("dashboard_p95_ms", "max", 200)]),

@@ -8,7 +8,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_MAX_UPLOAD_MB = 50
-# Hard limit for one parse job; rq kills a job that runs longer.
+# Hard limit for one parse job. rq, or the in-process runner's child process, stops a job that runs longer.
 DEFAULT_JOB_TIMEOUT_SECONDS = 600
 
 
