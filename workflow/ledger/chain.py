@@ -3,10 +3,10 @@
 An operation collects its events with `append_event` while it works, and they are written
 when its transaction commits: a `before_commit` hook locks the single `ledger_chain_head` row
 (SELECT ... FOR UPDATE on PostgreSQL, the write transaction's lock on SQLite), numbers the
-events, hashes each after the one before it, inserts them and advances the head. The head
-lock is therefore held only for those few statements and the commit, not while the operation
-checks, reads and locks accounts and serial blocks. Events get a gapless sequence number in
-commit order, and each one names the hash of the one before it.
+events, hashes each after the one before it, inserts them and advances the head. On
+PostgreSQL that is one statement, so the head lock is held for it and the commit, not while
+the operation checks, reads and locks accounts and serial blocks. Events get a gapless
+sequence number in commit order, and each one names the hash of the one before it.
 
 What the head lock no longer serializes is guarded by row locks where the rows are read:
 the request row, the accounts a posting moves units from or to (locked in code order),
@@ -151,8 +151,8 @@ def _finish_body(partial: str, sequence: int) -> str:
     return f'{before},"sequence":{sequence}{separator}{after}'
 
 
-# Chains and inserts the queued events and advances the head in one statement, so that the
-# head row stays locked for one round trip and the commit. PostgreSQL's sha256() and
+# One statement that chains and inserts the queued events and advances the head, so that
+# the head row stays locked for one round trip and the commit. PostgreSQL's sha256() and
 # convert_to(..., 'UTF8') give the same digest as `event_hash`, and verify recomputes it.
 _APPEND_SQL = text("""
 WITH RECURSIVE
