@@ -163,8 +163,9 @@ def serve(host: str = "127.0.0.1", port: int = 5000, app: Flask | None = None) -
     """Run the web application with Flask's threaded server.
 
     Without REDIS_URL, parse jobs run in a worker thread of this process, jobs that a
-    previous run left unfinished are queued again, and a timer thread runs the daily
-    routing reminders and escalation.
+    previous run left unfinished are queued again, a timer thread runs the daily
+    routing reminders and escalation, and another scans the watch folder and fetches mail
+    when SARABAN_WATCH_DIR or SARABAN_IMAP_HOST is set.
     """
     app = _app(app)
     upgrade_to_head(app.config["DATABASE_URL"])
@@ -178,6 +179,9 @@ def serve(host: str = "127.0.0.1", port: int = 5000, app: Flask | None = None) -
         for job_id in job_ids:
             jobs.enqueue_parse(app, job_id)
         routing_schedule.start_in_process(app)
+        from workflow.integration import poller
+
+        poller.start_in_process(app)
     log.info("serving on http://%s:%d", host, port)
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 

@@ -254,7 +254,7 @@ def validate_value(name: str, value: Any) -> None:
         if not isinstance(value, str) or not value.strip():
             raise _invalid(name, "กรุณาพิมพ์ข้อความ หรือเว้นว่างทั้งช่องถ้าหนังสือไม่มีข้อมูลนี้", "expected a non-empty string")
     elif spec.kind == KIND_CHOICE:
-        if value not in spec.choices:
+        if not isinstance(value, str) or value not in spec.choices:
             raise _invalid(name, "กรุณาเลือกค่าจากรายการที่มีให้", f"{value!r} is not one of {sorted(spec.choices)}")
     elif spec.kind == KIND_DATE:
         try:
