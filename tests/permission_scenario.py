@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import province_letter
 from tests.pdfmaker import thai_pdf
+from workflow import apitokens
 from workflow import operations as document_operations
 from workflow.ledger import operations as ledger
 from workflow.ledger.buyers import DOCUMENT_ID_CARD, UploadedDocument
@@ -120,6 +121,8 @@ class Scenario:
     bundle_reservations: dict[str, int] = field(default_factory=dict)
     bundle_sale: int = 0
     buyer_registration: int = 0
+    # API token ids: "own" for a DLA officer, "other" for a clerk of a district DLA's admin does not manage.
+    api_tokens: dict[str, int] = field(default_factory=dict)
     certificate_hash: str = ""
     bank_account: str = ""
 
@@ -330,6 +333,10 @@ def build(session: Session, store: OriginalStore, storage: Path) -> Scenario:
     _documents(session, store, scenario)
     _circulars(session, storage, scenario)
     _ledger(session, store, scenario)
+    for scope, user in (("own", _helper(session, scenario.helpers, DLA, "officer")),
+                        ("other", _helper(session, scenario.helpers, OTHER_DISTRICT, "clerk"))):
+        created = apitokens.create_token(session, user.username, f"ระบบ e-office ทดสอบ {scope}", created_by="setup")
+        scenario.api_tokens[scope] = created.record.id
     # Ids only: the session that loaded the users is closed before the requests.
     scenario.users = {key: user.id for key, user in scenario.users.items()}
     scenario.helpers = {key: user.id for key, user in scenario.helpers.items()}

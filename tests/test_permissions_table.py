@@ -296,6 +296,7 @@ DOCUMENT = expect("login", "ok/403")
 API_DOCUMENT = expect("401", "ok/403")
 ADMIN_ONLY = expect("login", "403", admin="ok")
 ADMIN_OWN_ONLY = expect("login", "403", admin="ok/404")
+ADMIN_OWN_ONLY_403 = expect("login", "403", admin="ok/403")
 DLA_STAFF = expect("login", "403", dla_officer="ok", dla_director="ok", admin="ok")
 DLA_OFFICER = expect("login", "403", dla_officer="ok")
 # Offices without a ledger account get the Thai "no account" page (404), and an LAO's other roles get 403.
@@ -589,6 +590,16 @@ TABLE: dict[str, Route] = {
         lambda sc, r, s: f"/api/v1/ledger/requests/{sc.approved_requests[ledger_office(r, s)]}/confirm",
         expect("401", "403", dla_director="ok"), api_key(), body="json", consumes=True,
     ),
+    # --- API tokens: an admin manages the tokens of the own office and the offices directly under it
+    "api_tokens.tokens_page GET": Route(path("/admin/api-tokens/"), ADMIN_ONLY),
+    "api_tokens.create_token POST": Route(
+        path("/admin/api-tokens/"), ADMIN_OWN_ONLY_403,
+        lambda sc, r, s: {"username": "h.DLA.officer" if s == "own" else f"h.{OTHER_DISTRICT}.clerk",
+                          "name": f"ระบบ e-office ของกอง {next(_serial)}"},
+        scoped=True,
+    ),
+    "api_tokens.revoke_token POST": Route(lambda sc, r, s: f"/admin/api-tokens/{sc.api_tokens[s]}/revoke",
+                                          ADMIN_OWN_ONLY_403, fixed()),
 }
 
 # Cases where the application differs from the table: (route, role, scope) -> what happens instead.
