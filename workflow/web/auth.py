@@ -37,10 +37,11 @@ HSTS_HEADER = "max-age=31536000"
 
 @bp.record_once
 def _configure_session_cookie(state) -> None:
-    """Harden the session cookie unless the app's config already chose these settings."""
+    """Make the session cookie HttpOnly, SameSite=Lax unless the config sets another, and Secure under HTTPS."""
     config = state.app.config
     https = config.get("SARABAN_HTTPS")
     if https is None:
+        # NOTE: read here because `config_from_env` does not read SARABAN_HTTPS yet.
         https = os.environ.get("SARABAN_HTTPS", "").lower() in ("1", "true", "yes")
         config["SARABAN_HTTPS"] = https
     config["SESSION_COOKIE_HTTPONLY"] = True
