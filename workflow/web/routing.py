@@ -49,7 +49,8 @@ from workflow.routing.models import (
     TaskEvent,
 )
 from workflow.routing.rollup import cascade_letter_ids, recipient_statuses, rollup
-from workflow.routing.state import ALLOWED_AFTER, ANSWERED_STATES, TaskStatus
+from workflow.routing.dashboard import dashboard
+from workflow.routing.state import ALLOWED_AFTER, ANSWERED_STATES, STATE_NAMES_TH, TaskStatus
 from workflow.thaidate import format_be_date, parse_thai_date
 from workflow.web.auth import login_required
 
@@ -200,6 +201,14 @@ def _issued_counts(
                         "overdue": int(row.overdue or 0)}
         for row in rows
     }
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard_page():
+    """Show the counts of the LAO tasks below every circular the user's office started, from the counts table."""
+    board = dashboard(get_session(), g.user.organization_id, _today())
+    return render_template("routing/dashboard.html", board=board, state_names=STATE_NAMES_TH)
 
 
 # --- task page --------------------------------------------------------------------------
