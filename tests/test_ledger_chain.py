@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from workflow.ledger import chain, operations
+from workflow.ledger.accounts import get_account
+from workflow.ledger.idempotency import run_idempotent
 from workflow.ledger import verify as verify_module
 from workflow.ledger.models import ChainHead, LedgerEvent, LedgerRequest
 from workflow.ledger.testing import LAO_CODES, issue_and_allocate, key, make_ledger_staff, open_lao_accounts
@@ -173,6 +175,47 @@ def test_concurrent_laos_chain_verifies(database, funded):
         head = session.get(ChainHead, chain.HEAD_ROW_ID)
         assert head.last_event_id == result["events"]
     assert result["ok"] is True, result["problems"]
+
+
+def test_deadlock_victim_runs_again(database, funded):
+    """Two transactions lock two accounts in opposite order; the one PostgreSQL aborts runs again and succeeds."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs write transactions one at a time, so they cannot deadlock")
+    both_hold_one = threading.Barrier(2)
+    attempts = {"forward": 0, "backward": 0}
+    results: dict[str, str] = {}
+    errors: list[BaseException] = []
+
+    def run(name: str, first_code: str, second_code: str) -> None:
+        session = database.session()
+
+        def work():
+            attempts[name] += 1
+            get_account(session, first_code, lock=True)
+            if attempts[name] == 1:
+                both_hold_one.wait(timeout=60)
+            return get_account(session, second_code, lock=True)
+
+        try:
+            account = run_idempotent(session, key(f"deadlock-{name}"), "lock_two_accounts", None, {"name": name}, work)
+            results[name] = account.code
+        except BaseException as error:  # reported to the main thread, which fails the test
+            errors.append(error)
+        finally:
+            session.close()
+
+    first, second = (f"LAO-{code}" for code in LAO_CODES)
+    threads = [threading.Thread(target=run, args=("forward", first, second)),
+               threading.Thread(target=run, args=("backward", second, first))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert results == {"forward": second, "backward": first}
+    # One of the two was the deadlock victim and ran a second time.
+    assert sorted(attempts.values()) == [1, 2]
 
 
 # --- verify in small batches ----------------------------------------------------------------

@@ -4,15 +4,21 @@ The key row is inserted before the operation does its work, in the same transact
 second call with the same key waits on that row (PostgreSQL's unique index; SQLite's write
 lock), then finds the committed key and replays its result. The SHA-256 of the request is
 stored with the key, so the same key with a different request is rejected.
+
+Concurrent postings lock requests, accounts and serial blocks as they go, so PostgreSQL can
+abort one of two transactions as a deadlock victim. Such a transaction changed nothing and
+is run again (`run_idempotent`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import random
+import time
 from typing import Any, Callable, TypeVar
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from workflow.ledger.chain import canonical_json
@@ -23,6 +29,11 @@ from workflow.routing.numbering import write_transaction
 log = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH = 100
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction was rolled back and may run again.
+RETRYABLE_SQLSTATES = ("40P01", "40001")
+MAX_ATTEMPTS = 5
+# Upper bound of the random pause before the second attempt, in seconds; it grows linearly after that.
+RETRY_PAUSE_S = 0.05
 T = TypeVar("T", LedgerRequest, Account)
 RESULT_TYPES = {"request": LedgerRequest, "account": Account}
 
@@ -52,14 +63,25 @@ def _replay(session: Session, row: IdempotencyKey, operation: str, digest: str) 
     return session.get(RESULT_TYPES[row.result["type"]], row.result["id"])
 
 
+def _retryable_code(error: DBAPIError) -> str | None:
+    """Return the SQLSTATE of a deadlock or serialization failure, after which the whole transaction can run again."""
+    code = getattr(error.orig, "sqlstate", None)
+    return code if code in RETRYABLE_SQLSTATES else None
+
+
 def run_idempotent(
     session: Session, key: str, operation: str, actor_id: int | None, request: dict[str, Any],
     work: Callable[[], T],
 ) -> T:
-    """Run `work` as one write transaction under `key`, or return the result of an earlier call with that key."""
+    """Run `work` as one write transaction under `key`, or return the result of an earlier call with that key.
+
+    A transaction that PostgreSQL aborts as a deadlock victim or a serialization failure is
+    rolled back and run again from the start, at most MAX_ATTEMPTS times in all.
+    """
     key = _check_key(key)
     digest = request_hash(operation, actor_id, request)
-    for attempt in range(2):
+    key_conflicts = 0
+    for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with write_transaction(session):
                 existing = session.get(IdempotencyKey, key, populate_existing=True)
@@ -75,6 +97,15 @@ def run_idempotent(
             # Another call with the same key committed first: replay it. Any other
             # constraint failure has no key row behind it and is raised.
             with write_transaction(session):
-                if attempt or session.get(IdempotencyKey, key, populate_existing=True) is None:
+                if key_conflicts or session.get(IdempotencyKey, key, populate_existing=True) is None:
                     raise
+            key_conflicts += 1
+        except DBAPIError as error:
+            code = _retryable_code(error)
+            if code is None or attempt == MAX_ATTEMPTS:
+                raise
+            log.warning("ledger %s under idempotency key %s was aborted by the database (SQLSTATE %s);"
+                        " running it again, attempt %d of %d", operation, key, code, attempt + 1, MAX_ATTEMPTS)
+            # A random pause, growing with each attempt, so that the two sides of a deadlock do not meet again.
+            time.sleep(random.uniform(0, RETRY_PAUSE_S * attempt))
     raise AssertionError("unreachable")
