@@ -10,18 +10,21 @@ executive, which posts it. Each worker is a process with its own session and its
 `ledger_postings_per_s_pg` counts posted reservations over the wall time of 8 workers;
 `ledger_postings_per_s_one_worker` is the baseline from one worker in this process.
 
-Every ledger transaction appends its events to the one hash chain at commit, holding the
-chain head row from its SELECT ... FOR UPDATE until the commit ends
-(`workflow.ledger.chain.write_pending`). `head_lock_ms_per_commit` is the mean of that
-interval over the 8 workers' transactions: the part of each transaction that runs one at a
-time, so 1000 / that figure bounds the ledger transactions per second (two per posting).
+Every ledger transaction appends its events to the one hash chain at commit: one statement
+locks the chain head row, inserts the events and advances the head, and the commit follows
+(`workflow.ledger.chain.write_pending`). `head_held_ms_per_commit_one_worker` is the mean time
+from the start of that statement to the end of the commit with one worker, where nothing
+waits: the part of each transaction that runs one at a time, so 1000 / that figure bounds the
+ledger transactions per second (two per posting). `append_and_commit_ms_8_workers` is the same
+interval with 8 workers, waiting for the head row included.
 
 Then the log is filled to `--verify-events` events by bulk inserts (`bulk_fill`) that write
 reserve and release postings of one tonne, row for row as the operations write them, with
-their events chained after the existing ones; and `saraban ledger verify --json` runs as a
+their events chained after the existing ones. Then `saraban ledger verify --json` runs as a
 command over the whole log. `ledger_verify_s_per_million` scales its time to one million
 events (exact when the log holds one million). `verify_ok` must be true, which also checks
-that the bulk rows match their events.
+that the bulk rows match their events. `verify_cpu_s` and `verify_peak_rss_mb` are the verify
+process's own CPU time and peak memory.
 """
 from __future__ import annotations
 
