@@ -24,6 +24,7 @@ from tests.test_routing_operations import (  # noqa: F401 (fixtures)
 )
 from workflow.models import ORG_LAO, ORG_PROVINCE_OFFICE, Organization
 from workflow.routing import jobs, operations
+from workflow.cli import main as cli_main
 from workflow.routing.commands import rebuild_state_command
 from workflow.routing.dashboard import DONE_STATES, dashboard
 from workflow.routing.rollup import cascade_letter_ids
@@ -214,12 +215,12 @@ def test_rebuild_command_checks_and_repairs(session, staff, database, monkeypatc
     corrupt(session)
     monkeypatch.setenv("DATABASE_URL", database.engine.url.render_as_string(hide_password=False))
 
-    assert rebuild_state_command(check_only=True) == 1
+    assert cli_main(["routing-state", "--check"]) == 1
     checked = capsys.readouterr().out
     assert "สถานะงานที่เก็บไว้ไม่ตรงกับประวัติ: สถานะ 1 งาน เครื่องหมายเกินกำหนด 1 งาน" in checked
     assert "เก็บไว้ reported ตามประวัติ delivered" in checked
 
-    assert rebuild_state_command() == 0
+    assert cli_main(["routing-state"]) == 0
     rebuilt = capsys.readouterr().out
     assert "สร้างสถานะงานใหม่จากประวัติแล้ว: แก้สถานะ 1 งาน" in rebuilt
     assert "สถานะงานที่เก็บไว้ตรงกับประวัติของงานทุกงาน" in rebuilt

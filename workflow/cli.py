@@ -142,6 +142,12 @@ def cmd_rollup(args: argparse.Namespace) -> int:
     return rollup_command(args.doc_number, args.json, as_of)
 
 
+def cmd_routing_state(args: argparse.Namespace) -> int:
+    from workflow.routing.commands import rebuild_state_command
+
+    return rebuild_state_command(check_only=args.check)
+
+
 def cmd_ledger_verify(args: argparse.Namespace) -> int:
     from workflow.ledger.commands import verify_command
 
@@ -324,6 +330,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="count overdue as of this date (CE); default today in Thailand")
     p.set_defaults(func=cmd_rollup)
+
+    p = sub.add_parser("routing-state", help="rebuild each task's stored state and the counts from the task events")
+    p.add_argument("--check", action="store_true", help="only list the differences; exit 1 if there are any")
+    p.set_defaults(func=cmd_routing_state)
 
     ledger = sub.add_parser("ledger", help="check and report the carbon-credit ledger").add_subparsers(
         dest="ledger_command", required=True)
