@@ -1,12 +1,14 @@
 """Run every benchmark, each in its own process, and record the figures.
 
-Usage: .venv/bin/python bench/run.py     (what `make bench` runs)
+Usage: .venv/bin/python bench/run.py              (what `make bench` runs: every benchmark)
+       .venv/bin/python bench/run.py ledger inbox  (only these; the others keep their last figures)
 Writes `bench/results.json` and the summary section of `docs/benchmarks.md`. Each figure
 comes from a script that measures it beside its baseline in the same process. Each script
 runs in a child process so that its peak memory is its own.
 """
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -75,15 +77,20 @@ def _summary(results: dict, started: str) -> str:
         START,
         "## Summary",
         "",
-        f"Command: `make bench` (`.venv/bin/python bench/run.py`). Machine: {_machine()}. Run: {started} UTC.",
+        f"Command: `make bench` (`.venv/bin/python bench/run.py`). Machine: {_machine()}. Last run: {started} UTC.",
+        "Each benchmark's own run time (UTC) is in the last column; `bench/run.py NAME` reruns one.",
         "",
-        "| figure | value | target | verdict | peak memory MB |",
-        "| --- | ---: | ---: | --- | ---: |",
+        "| figure | value | target | verdict | peak memory MB | run |",
+        "| --- | ---: | ---: | --- | ---: | --- |",
     ]
     for name, _command, targets in BENCHMARKS:
-        figures = results.get(name, {})
+        figures = results.get(name)
+        if figures is None:
+            lines.append(f"| {name} | not run | | | | |")
+            continue
+        run = figures.get("run", "")
         if "error" in figures:
-            lines.append(f"| {name} | failed: {figures['error']} | | | |")
+            lines.append(f"| {name} | failed: {figures['error']} | | | | {run} |")
             continue
         targeted = {key: (kind, target) for key, kind, target in targets}
         for key, value in figures.items():
@@ -92,7 +99,7 @@ def _summary(results: dict, started: str) -> str:
             kind, target = targeted.get(key, (None, None))
             target_text = f"{'≤' if kind == 'max' else '≥'} {target}" if kind else ""
             verdict = _verdict(value, kind, target) if kind else ""
-            lines.append(f"| `{key}` | {value} | {target_text} | {verdict} | {figures.get('peak_rss_mb', '')} |")
+            lines.append(f"| `{key}` | {value} | {target_text} | {verdict} | {figures.get('peak_rss_mb', '')} | {run} |")
     if NOT_MEASURED:
         lines += ["", "Not measured yet: " + ", ".join(f"`{name}`" for name in NOT_MEASURED) + "."]
     lines += ["", END]
@@ -111,12 +118,28 @@ def _write_doc(section: str) -> None:
     DOC.write_text(text, encoding="utf-8")
 
 
-def main() -> None:
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
-    results = {}
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def main(argv: list[str] | None = None) -> None:
+    names = [name for name, _command, _targets in BENCHMARKS]
+    parser = argparse.ArgumentParser(description="Run the benchmarks and record their figures.")
+    parser.add_argument("only", nargs="*", metavar="NAME",
+                        help=f"run only these benchmarks ({', '.join(names)}); default all")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.only) - set(names))
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; expected one of {', '.join(names)}")
+    started = _now()
+    # A partial run keeps the other benchmarks' last figures, each with its own run time.
+    previous = json.loads(RESULTS.read_text()) if args.only and RESULTS.exists() else {}
+    results = {name: previous[name] for name in names if isinstance(previous.get(name), dict)}
     for name, command, _targets in BENCHMARKS:
+        if args.only and name not in args.only:
+            continue
         print(f"running {name} ...", file=sys.stderr)
-        results[name] = _run(command)
+        results[name] = {**_run(command), "run": _now()}
     RESULTS.write_text(json.dumps({"run": started, "machine": _machine(), **results}, ensure_ascii=False, indent=1))
     _write_doc(_summary(results, started))
     print(json.dumps(results, ensure_ascii=False, indent=1))
