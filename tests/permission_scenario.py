@@ -123,6 +123,8 @@ class Scenario:
     buyer_registration: int = 0
     # API token ids: "own" for a DLA officer, "other" for a clerk of a district DLA's admin does not manage.
     api_tokens: dict[str, int] = field(default_factory=dict)
+    # A bearer token of each role of the table, in clear, for the /api/v1 cases sent with a token.
+    role_tokens: dict[str, str] = field(default_factory=dict)
     certificate_hash: str = ""
     bank_account: str = ""
 
@@ -337,6 +339,9 @@ def build(session: Session, store: OriginalStore, storage: Path) -> Scenario:
                         ("other", _helper(session, scenario.helpers, OTHER_DISTRICT, "clerk"))):
         created = apitokens.create_token(session, user.username, f"ระบบ e-office ทดสอบ {scope}", created_by="setup")
         scenario.api_tokens[scope] = created.record.id
+    for key, user in scenario.users.items():
+        scenario.role_tokens[key] = apitokens.create_token(session, user.username, f"โทเค็นทดสอบ {key}",
+                                                           created_by="setup").token
     # Ids only: the session that loaded the users is closed before the requests.
     scenario.users = {key: user.id for key, user in scenario.users.items()}
     scenario.helpers = {key: user.id for key, user in scenario.helpers.items()}

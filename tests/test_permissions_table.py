@@ -675,19 +675,30 @@ def client_for(app, sc: Scenario, role: str):
     return client
 
 
-def send(app, sc: Scenario, route_key: str, role: str, scope: str):
+def send(app, sc: Scenario, route_key: str, role: str, scope: str, bearer: bool = False):
+    """Send one case with the role's session and CSRF token, or with `bearer`, its API token and no cookie.
+
+    An anonymous bearer case sends a token that was never issued.
+    """
     route = TABLE[route_key]
     method = route_key.rsplit(" ", 1)[1]
-    client = client_for(app, sc, role)
     url = route.url(sc, role, scope)
+    if bearer:
+        client = app.test_client()
+        client.csrf = ""
+        headers = {"Authorization": f"Bearer {sc.role_tokens.get(role, 'srb_never-issued-token')}"}
+    else:
+        client = client_for(app, sc, role)
+        headers = {"X-CSRF-Token": client.csrf}
     if method == "GET":
-        return url, client.get(url)
+        return url, client.get(url, headers=headers)
     payload = route.form(sc, role, scope) if route.form else {}
     if route.body == "json":
-        response = client.post(url, json=payload, headers={"X-CSRF-Token": client.csrf})
+        response = client.post(url, json=payload, headers=headers)
     elif route.body == "xml":
-        response = client.post(url, data=payload, content_type="application/xml",
-                               headers={"X-CSRF-Token": client.csrf})
+        response = client.post(url, data=payload, content_type="application/xml", headers=headers)
+    elif bearer:
+        response = client.post(url, data=payload, headers=headers)
     else:
         response = client.post(url, data={"csrf_token": client.csrf, **payload})
     # An upload or a retry queues a parse on the in-process worker: let it finish before the next case.
@@ -740,12 +751,12 @@ def cases_of(route_key: str) -> list[tuple[str, str]]:
     return sorted(cases, key=lambda case: outcomes[case[0]][SCOPES.index(case[1])] == "ok")
 
 
-def check_case(env: Environment, route_key: str, role: str, scope: str) -> str | None:
+def check_case(env: Environment, route_key: str, role: str, scope: str, bearer: bool = False) -> str | None:
     """Send one case. Return a description of what differs from the table, or None."""
     expected = TABLE[route_key].outcomes[role][SCOPES.index(scope)]
     refused_post = route_key.endswith(" POST") and expected != "ok"
     before = database_fingerprint(env.database) if refused_post else None
-    url, response = send(env.app, env.scenario, route_key, role, scope)
+    url, response = send(env.app, env.scenario, route_key, role, scope, bearer)
     actual = outcome_of(response)
     if actual != expected:
         return f"{role} on {scope} record: {response.status_code} {url} -> {actual}, expected {expected}"
@@ -808,8 +819,8 @@ def test_table_rows_name_every_role():
         assert set(route.outcomes) == set(ROLE_KEYS), route_key
 
 
-@pytest.mark.parametrize("route_key", sorted(TABLE))
-def test_route_permissions(env, route_key):
+def run_route(env: Environment, route_key: str, bearer: bool = False) -> list[str]:
+    """Run every case of the route; return what differs from the table."""
     mismatches = []
     consumed: set[str] = set()
     for role, scope in cases_of(route_key):
@@ -817,13 +828,26 @@ def test_route_permissions(env, route_key):
         if url in consumed:
             env.rebuild()
             consumed.clear()
-        problem = check_case(env, route_key, role, scope)
+        problem = check_case(env, route_key, role, scope, bearer)
         if problem:
             mismatches.append(problem)
         allowed = TABLE[route_key].outcomes[role][SCOPES.index(scope)] == "ok"
         if TABLE[route_key].consumes and allowed:
             consumed.add(url)
             env.dirty = True
+    return mismatches
+
+
+@pytest.mark.parametrize("route_key", sorted(TABLE))
+def test_route_permissions(env, route_key):
+    mismatches = run_route(env, route_key)
+    assert not mismatches, "\n".join(mismatches)
+
+
+@pytest.mark.parametrize("route_key", sorted(key for key in TABLE if key.startswith("api_v1.")))
+def test_api_token_permissions(env, route_key):
+    """The same /api/v1 cases with each role's API token in place of its session: the same outcomes."""
+    mismatches = run_route(env, route_key, bearer=True)
     assert not mismatches, "\n".join(mismatches)
 
 
