@@ -1,11 +1,11 @@
-"""`/api/v1` documents: list, upload, parse result, job status, field correction."""
+"""`/api/v1` documents: list, upload, parse result, retry of a failed parse, job status, field correction."""
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import current_app, g, request
 
 from workflow import fields as letter_fields
-from workflow import operations
+from workflow import jobs, operations
 from workflow.app import get_session
 from workflow.errors import InvalidValue, NotFound, UploadRejected
 from workflow.models import ParseJob
@@ -75,6 +75,16 @@ def upload_documents():
 @bp.get(f"/documents/<{ID}:document_id>")
 def document_result(document_id: int):
     return operations.document_result(operations.get_visible_document(get_session(), g.user, document_id))
+
+
+@bp.post(f"/documents/<{ID}:document_id>/retry")
+def retry_parse(document_id: int):
+    """Queue the parse of a document whose latest job failed or timed out again, like the document page's button."""
+    job = operations.retry_parse(get_session(), g.user, document_id)
+    # Read before enqueueing, so the worker cannot have moved the job past `queued` yet.
+    status = job_status(job)
+    jobs.enqueue_parse(current_app._get_current_object(), job.id)
+    return {"document_id": document_id, "job": status}, 202
 
 
 @bp.get("/jobs/<job_id>")

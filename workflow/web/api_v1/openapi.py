@@ -58,6 +58,9 @@ NOTE = {"type": "string", "maxLength": 2000}
 IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 100,
                    "description": "รหัสป้องกันการทำรายการซ้ำ ส่งค่าเดิมเมื่อส่งคำขอเดิมซ้ำ (idempotency key)"}
 TASK_ID = _id("task_id", "เลขที่งาน (routing task id)")
+PAGE = {"name": "page", "in": "query", "required": False,
+        "description": "เลขหน้า เริ่มที่ 1; เลขหน้าเกินหน้าสุดท้ายได้หน้าสุดท้าย (page number; past the end gives the last page)",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100000}}
 REQUEST_ID = _id("request_id", "เลขที่คำขอในบัญชีคาร์บอนเครดิต (ledger request id)")
 
 SCHEMAS: dict[str, Any] = {
@@ -201,6 +204,16 @@ SCHEMAS: dict[str, Any] = {
             "received_on": _nullable("string"),
             "assignee_id": _nullable("integer"),
             "confirmation": {"type": "object", "nullable": True},
+        },
+    },
+    "TaskPage": {
+        "type": "object",
+        "required": ["page", "pages", "total", "tasks"],
+        "properties": {
+            "page": {"type": "integer"},
+            "pages": {"type": "integer"},
+            "total": {"type": "integer"},
+            "tasks": {"type": "array", "items": _ref("Task")},
         },
     },
     "Receipt": {
@@ -362,8 +375,7 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "รายการเอกสารที่ผู้ใช้เห็นได้ ทีละ 50 รายการ (documents, 50 a page)",
             "operationId": "listDocuments",
-            "parameters": [{"name": "page", "in": "query", "required": False,
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 100000}}],
+            "parameters": [PAGE],
             "responses": {"200": _json(_ref("DocumentPage"), "one page of documents"), **_errors(*READ_ERRORS)},
         },
         "post": {
@@ -388,6 +400,20 @@ PATHS: dict[str, Any] = {
             "responses": {"200": _json(_ref("ParseResult"), "the parse result"), **_errors(*READ_ERRORS)},
         }
     },
+    "/api/v1/documents/{document_id}/retry": {
+        "post": {
+            "summary": "สั่งอ่านเอกสารที่อ่านไม่สำเร็จหรือหมดเวลาอีกครั้ง (queue a failed or timed-out parse again)",
+            "description": "เฉพาะผู้อัปโหลด หรือเจ้าหน้าที่สารบรรณและหัวหน้างานของหน่วยงานเจ้าของเอกสาร; "
+                           "งานล่าสุดที่ไม่ได้อยู่ในสถานะ failed ตอบ 409 รหัส job_not_failed",
+            "operationId": "retryParse",
+            "parameters": [_id("document_id", "เลขที่เอกสาร")],
+            "responses": {"202": _json({"type": "object", "required": ["document_id", "job"],
+                                        "properties": {"document_id": {"type": "integer"},
+                                                       "job": _ref("JobStatus")}},
+                                       "a new parse job was queued"),
+                          **_errors(*WRITE_ERRORS)},
+        }
+    },
     "/api/v1/jobs/{job_id}": {
         "get": {
             "summary": "สถานะงานอ่านเอกสาร (parse job status)",
@@ -410,11 +436,10 @@ PATHS: dict[str, Any] = {
     },
     "/api/v1/routing/inbox": {
         "get": {
-            "summary": "งานที่ส่งถึงหน่วยงานของผู้ใช้ ใหม่สุดก่อน (the office's tasks, newest first)",
+            "summary": "งานที่ส่งถึงหน่วยงานของผู้ใช้ ใหม่สุดก่อน ทีละ 50 งาน (the office's tasks, newest first, 50 a page)",
             "operationId": "routingInbox",
-            "responses": {"200": _json({"type": "object", "required": ["tasks"],
-                                        "properties": {"tasks": {"type": "array", "items": _ref("Task")}}},
-                                       "the tasks"), **_errors(*READ_ERRORS)},
+            "parameters": [PAGE],
+            "responses": {"200": _json(_ref("TaskPage"), "one page of tasks"), **_errors(*READ_ERRORS)},
         }
     },
     "/api/v1/routing/tasks/{task_id}": {
@@ -448,7 +473,8 @@ PATHS: dict[str, Any] = {
             "operationId": "registerReceipt",
             "requestBody": _body({
                 "channel": {"type": "string", "enum": ["system", "e_office", "ecms", "email", "paper"]},
-                "letter": {"type": "object", "description": "LETTER ตาม docs/letter-json.md"},
+                "letter": {"type": "object", "description": "LETTER ตาม docs/letter-json.md; "
+                           "source_letter_id (ถ้ามี) คือเลขที่หนังสือในเอกสารที่หน่วยงานของผู้ใช้อัปโหลด"},
                 "received_at": {"type": "string", "format": "date-time"},
                 "sender_text": {"type": "string", "maxLength": 300},
                 "remarks": NOTE,

@@ -18,7 +18,7 @@ from workflow.routing import operations
 from workflow.routing.errors import StateConflict
 from workflow.routing.models import Endorsement, OfficialLetter, Receipt, RoutingTask, TaskEvent
 from workflow.routing.rollup import rollup
-from workflow.routing.state import TaskStatus
+from workflow.routing.state import TaskStatus, load_statuses
 from workflow.web.api_v1 import bp, inputs
 from workflow.web.api_v1.inputs import ID
 from workflow.web.api_v1.values import day, moment
@@ -105,8 +105,17 @@ def _task_response(task_id: int, http_status: int = 200, **extra: Any):
 
 @bp.get("/routing/inbox")
 def inbox():
-    rows = operations.tasks_of_organization(get_session(), g.user)
-    return {"tasks": [_task(task, status) for task, status in rows]}
+    """List one page of the tasks addressed to the user's office, newest first, as the inbox screen does."""
+    session = get_session()
+    listing = operations.inbox_page(session, g.user, inputs.page_argument())
+    # The page's stored statuses fill the state only; a task here also reports its receipt and assignee.
+    statuses = load_statuses(session, [task.id for task, _stored in listing.rows])
+    return {
+        "page": listing.page,
+        "pages": listing.pages,
+        "total": listing.total,
+        "tasks": [_task(task, statuses[task.id]) for task, _stored in listing.rows],
+    }
 
 
 @bp.get(f"/routing/tasks/<{ID}:task_id>")
