@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from parsers.ocr.digits import ARABIC_DIGITS, LABELS, MODEL_PATH, THAI_DIGITS, DigitRecognizer, glyph_features
+from parsers.ocr.digits import (
+    ARABIC_DIGITS, GLYPH_SIZE, LABELS, MODEL_PATH, THAI_DIGITS, DigitRecognizer, Reading, glyph_features,
+    number_candidates,
+)
 
 # scripts/train_digits.py leaves the Laksaman face out of training.
 HELD_OUT = Path("/usr/share/fonts/truetype/tlwg")
@@ -81,3 +84,48 @@ def test_blank_glyph_gives_zero_features():
 
 def test_digit_sets_are_disjoint():
     assert not set(ARABIC_DIGITS) & set(THAI_DIGITS)
+
+
+# scripts/train_digits.py also leaves this Latin handwriting face out of training.
+HANDWRITING_HELD_OUT = Path("/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf")
+
+
+@pytest.mark.skipif(not HANDWRITING_HELD_OUT.exists(), reason="needs Debian's fonts-humor-sans")
+def test_held_out_handwriting_face_is_read(recognizer):
+    right, total = 0, 0
+    for size in SIZES:
+        font = ImageFont.truetype(str(HANDWRITING_HELD_OUT), size)
+        for digit in ARABIC_DIGITS:
+            read = recognizer.read_number([render(digit, font)])[0][0][0]
+            right += read.translate(str.maketrans(THAI_DIGITS, ARABIC_DIGITS)) == digit
+            total += 1
+    assert right / total >= 0.9
+
+
+def slanted_bar(slant: float) -> np.ndarray:
+    ink = np.zeros((40, 40), dtype=bool)
+    for row in range(40):
+        column = int(round(20 + slant * (20 - row)))
+        ink[row, column - 2:column + 2] = True
+    return ink
+
+
+def test_slant_is_removed_before_reading():
+    leaning = glyph_features(slanted_bar(0.4)).reshape(GLYPH_SIZE, GLYPH_SIZE) > 0.5
+    # Across its 40 rows the bar moves 16 pixels sideways; upright, every row has ink
+    # in about the same columns.
+    first_columns = [int(np.flatnonzero(row)[0]) for row in leaning if row.any()]
+    assert len(first_columns) >= 16
+    assert max(first_columns) - min(first_columns) <= 1
+
+
+def test_candidates_follow_each_glyph_alternatives():
+    readings = [
+        Reading("9", 0.7, (0, 0, 10, 20), alternatives=(("9", 0.7), ("2", 0.25))),
+        Reading("8", 0.9, (12, 0, 22, 20), alternatives=(("8", 0.9), ("3", 0.05))),
+    ]
+    candidates = number_candidates(readings)
+    assert candidates[0][0] == "98"
+    assert candidates[1][0] == "28"
+    assert candidates[0][1] == pytest.approx(0.63)
+    assert [number for number, _ in candidates] == ["98", "28", "93", "23"]

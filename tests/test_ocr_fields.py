@@ -1,9 +1,16 @@
 """Plausibility checks and label repair for numbers and dates read by OCR."""
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from parsers.ocr.digits import MODEL_PATH, DigitRecognizer
+from parsers.ocr.engine import Char, Word
 from parsers.ocr.fields import (
+    FieldReader,
     check_cited_date,
     check_letter_date,
     is_real_date,
@@ -105,3 +112,63 @@ def test_split_sara_am_is_joined():
 
 def test_skeleton_drops_marks():
     assert skeleton("เรื่อง") == "เรอง"
+
+
+LAKSAMAN = Path("/usr/share/fonts/truetype/tlwg/Laksaman.ttf")
+needs_laksaman = pytest.mark.skipif(not LAKSAMAN.exists(), reason="needs Debian's fonts-tlwg-laksaman-ttf")
+
+
+def scanned_date_line(read: str, inked: str) -> tuple[TextLine, np.ndarray]:
+    """Return a date line as Tesseract read it, with full confidence, and the page ink it came from.
+
+    `read` and `inked` are the same date with different day digits: the ink has
+    `inked`'s digits, typed in Laksaman, a face the digit recognizer was not trained
+    on. The month name is given text boxes but no ink, because only digits are read again.
+    """
+    font = ImageFont.truetype(str(LAKSAMAN), 48)
+    image = Image.new("L", (1400, 120), 255)
+    draw = ImageDraw.Draw(image)
+    boxes: list[tuple[int, int, int, int] | None] = []
+    x = 40
+    for position, (shown, drawn) in enumerate(zip(read, inked)):
+        if shown == " ":
+            boxes.append(None)
+            x += 24
+            continue
+        if drawn.isdigit():
+            draw.text((x, 30), drawn, font=font, fill=0)
+            left, top, right, bottom = draw.textbbox((x, 30), drawn, font=font)
+            boxes.append((left, top, right, bottom))
+            x = right + 4
+        else:
+            boxes.append((x, 40, x + 20, 80))
+            x += 22
+    chars = [Char(text=ch, box=box, confidence=96.0) for ch, box in zip(read, boxes) if box is not None]
+    line_box = (40, 30, x, 90)
+    line = TextLine(text=read, box=line_box, words=[Word(text=read, box=line_box, confidence=96.0, chars=chars)],
+                    char_boxes=boxes)
+    return line, np.asarray(image) < 128
+
+
+@needs_laksaman
+def test_impossible_typed_day_is_read_again():
+    # Tesseract reads a typed 2 as 9 with full confidence; 98 February is no date,
+    # so the day is taken from the digit recognizer and flagged for the clerk.
+    line, ink = scanned_date_line("98 กุมภาพันธ์ 2551", "28 กุมภาพันธ์ 2551")
+    reader = FieldReader(ink, DigitRecognizer(MODEL_PATH), 1, image_size=(ink.shape[1], ink.shape[0]),
+                         current_year_be=THIS_YEAR_BE)
+    reader.read([line])
+    assert line.text == "28 กุมภาพันธ์ 2551"
+    assert [w["field"] for w in reader.warnings] == ["date"]
+    assert reader.warnings[0]["code"] == "low_confidence"
+    assert reader.letter_year_be == 2551
+
+
+@needs_laksaman
+def test_possible_typed_day_is_kept():
+    line, ink = scanned_date_line("28 กุมภาพันธ์ 2551", "28 กุมภาพันธ์ 2551")
+    reader = FieldReader(ink, DigitRecognizer(MODEL_PATH), 1, image_size=(ink.shape[1], ink.shape[0]),
+                         current_year_be=THIS_YEAR_BE)
+    reader.read([line])
+    assert line.text == "28 กุมภาพันธ์ 2551"
+    assert reader.warnings == []

@@ -2,13 +2,16 @@
 
 Debian's Thai Tesseract model has no ๔ ๖ ๗ ๘ ๙ in its character set and misreads
 the Thai digits it has, so the digits of numbers and dates are read again by this
-recognizer. `scripts/train_digits.py` trains it on digits rendered from Thai
-fonts and writes `parsers/data/digits.npz`: a one-hidden-layer network (ReLU, then
-softmax) over a 24 x 24 normalized glyph.
+recognizer. `scripts/train_digits.py` trains it on digits rendered from Thai fonts
+and handwriting faces and on digits drawn as pen strokes, and writes
+`parsers/data/digits.npz`: a one-hidden-layer network (ReLU, then softmax) over a
+24 x 24 glyph made upright and scaled. A model trained before glyphs were made
+upright reads worse with this code, so the script and the model change together.
 """
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,26 +31,53 @@ ARABIC_DIGITS = "0123456789"
 LABELS = ARABIC_DIGITS + THAI_DIGITS
 
 
+# Digits kept per glyph as alternatives to its most likely one.
+ALTERNATIVES = 3
+
+
 @dataclass(frozen=True)
 class Reading:
-    """One glyph's most likely digit, its probability, and its box in the ink mask."""
+    """One glyph's most likely digit, its probability, and its box in the ink mask.
+
+    `alternatives` are the glyph's ALTERNATIVES most likely digits with their
+    probabilities, most likely first, starting with `digit`.
+    """
 
     digit: str
     probability: float
     box: tuple[int, int, int, int]
+    alternatives: tuple[tuple[str, float], ...] = ()
+
+
+def number_candidates(readings: list[Reading], limit: int = 8) -> list[tuple[str, float]]:
+    """Return up to `limit` numbers the glyphs can spell, most probable first, with their probabilities.
+
+    A number's probability is the product of its glyphs' probabilities, so the first
+    candidate is the reading of each glyph's most likely digit.
+    """
+    if not readings:
+        return []
+    choices = [r.alternatives or ((r.digit, r.probability),) for r in readings]
+    combined = []
+    for combination in itertools.product(*choices):
+        digits = "".join(d for d, _ in combination)
+        combined.append((digits, float(np.prod([p for _, p in combination]))))
+    combined.sort(key=lambda item: -item[1])
+    return combined[:limit]
 
 
 def glyph_features(ink: np.ndarray) -> np.ndarray:
-    """Return the network input for one glyph: its ink cropped, scaled to fit 20 px and centred in 24 x 24.
+    """Return the network input for one glyph: its ink cropped, made upright, scaled to fit 20 px and centred in 24 x 24.
 
     `ink` is a boolean mask. The result is a float32 vector of GLYPH_SIZE squared values in [0, 1].
     """
-    rows = np.flatnonzero(ink.any(axis=1))
-    columns = np.flatnonzero(ink.any(axis=0))
     canvas = np.zeros((GLYPH_SIZE, GLYPH_SIZE), dtype=np.float32)
-    if rows.size == 0:
+    glyph = _crop(ink)
+    if glyph is None:
         return canvas.ravel()
-    glyph = ink[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+    glyph = _crop(_deskew(glyph))
+    if glyph is None:
+        return canvas.ravel()
     height, width = glyph.shape
     scale = _GLYPH_BOX / max(height, width)
     new_height = max(1, round(height * scale))
@@ -60,26 +90,76 @@ def glyph_features(ink: np.ndarray) -> np.ndarray:
     return canvas.ravel()
 
 
+def _crop(ink: np.ndarray) -> np.ndarray | None:
+    """Return the box of `ink` that holds all its ink, or None when it has none."""
+    rows = np.flatnonzero(ink.any(axis=1))
+    columns = np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return None
+    return ink[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+
+
+# The largest slant that _deskew removes, in pixels across per pixel down.
+_MAX_SLANT = 0.7
+
+
+def _deskew(glyph: np.ndarray) -> np.ndarray:
+    """Return `glyph` sheared so that its ink's principal axis is vertical.
+
+    The slant is the covariance of the ink's columns and rows over the variance of its
+    rows (the usual moment deskew for handwritten digits). Removing it before scaling
+    makes a writer's slant, which varies from hand to hand, vanish from the features.
+    """
+    rows, columns = np.nonzero(glyph)
+    if rows.size < 3:
+        return glyph
+    row_mean, column_mean = rows.mean(), columns.mean()
+    row_variance = ((rows - row_mean) ** 2).mean()
+    if row_variance == 0:
+        return glyph
+    slant = float(np.clip(((columns - column_mean) * (rows - row_mean)).mean() / row_variance,
+                          -_MAX_SLANT, _MAX_SLANT))
+    height, width = glyph.shape
+    new_width = width + int(np.ceil(abs(slant) * height))
+    # An output pixel (row, column) takes the input at (row, column + slant * row + offset),
+    # and the ink's centre stays in the middle of the wider output.
+    offset = column_mean - slant * row_mean - new_width / 2
+    upright = ndimage.affine_transform(glyph.astype(np.float32), np.array([[1.0, 0.0], [slant, 1.0]]),
+                                       offset=(0.0, offset), output_shape=(height, new_width), order=1)
+    return upright > 0.5
+
+
 class DigitRecognizer:
-    """The shipped digit network, loaded from an .npz file of plain arrays."""
+    """The shipped digit networks, loaded from an .npz file of plain arrays.
+
+    Each weight array has a leading axis over the networks (an ensemble), whose
+    probabilities are averaged; a file of unstacked arrays holds one network.
+    """
 
     def __init__(self, path: Path = MODEL_PATH):
         with np.load(path, allow_pickle=False) as model:
-            self.hidden_weights = model["hidden_weights"]
-            self.hidden_bias = model["hidden_bias"]
-            self.output_weights = model["output_weights"]
-            self.output_bias = model["output_bias"]
+            arrays = {name: model[name].astype(np.float32)
+                      for name in ("hidden_weights", "hidden_bias", "output_weights", "output_bias")}
             self.labels = str(model["labels"])
-        if len(self.labels) != self.output_bias.shape[0]:
-            raise ValueError(f"{path}: {len(self.labels)} labels for {self.output_bias.shape[0]} outputs")
+        if arrays["hidden_weights"].ndim == 2:
+            arrays = {name: array[np.newaxis] for name, array in arrays.items()}
+        self.hidden_weights = arrays["hidden_weights"]
+        self.hidden_bias = arrays["hidden_bias"]
+        self.output_weights = arrays["output_weights"]
+        self.output_bias = arrays["output_bias"]
+        if len(self.labels) != self.output_bias.shape[-1]:
+            raise ValueError(f"{path}: {len(self.labels)} labels for {self.output_bias.shape[-1]} outputs")
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """Return class probabilities for a batch of glyph feature rows."""
-        hidden = np.maximum(features @ self.hidden_weights + self.hidden_bias, 0.0)
-        scores = hidden @ self.output_weights + self.output_bias
-        scores -= scores.max(axis=1, keepdims=True)
-        exp = np.exp(scores)
-        return exp / exp.sum(axis=1, keepdims=True)
+        """Return class probabilities for a batch of glyph feature rows, averaged over the networks."""
+        total = np.zeros((features.shape[0], self.output_bias.shape[-1]), dtype=np.float32)
+        for member in range(self.hidden_weights.shape[0]):
+            hidden = np.maximum(features @ self.hidden_weights[member] + self.hidden_bias[member], 0.0)
+            scores = hidden @ self.output_weights[member] + self.output_bias[member]
+            scores -= scores.max(axis=1, keepdims=True)
+            exp = np.exp(scores)
+            total += exp / exp.sum(axis=1, keepdims=True)
+        return total / self.hidden_weights.shape[0]
 
     def classify(self, glyphs: list[np.ndarray]) -> list[tuple[str, float]]:
         """Return the most likely digit and its probability for each boolean glyph mask."""
@@ -90,37 +170,25 @@ class DigitRecognizer:
         best = probabilities.argmax(axis=1)
         return [(self.labels[i], float(probabilities[row, i])) for row, i in enumerate(best)]
 
-    def read_number(self, glyphs: list[np.ndarray]) -> list[tuple[str, float]]:
-        """Return the digit and its probability for each glyph of one number, all in one script.
+    def read_number(self, glyphs: list[np.ndarray]) -> list[list[tuple[str, float]]]:
+        """Return each glyph's most likely digits with their probabilities, all in one script.
 
         A number is written in Thai or in Arabic digits throughout, and what matters is
         each digit's value. So a glyph's probability for a value adds both scripts'
         classes (a handwritten 9 and ๙ look alike), and every digit is written in the
-        script with the larger total over the number.
+        script with the larger total over the number. Each glyph gets its ALTERNATIVES
+        most likely digits, most likely first.
         """
         if not glyphs:
             return []
-        probabilities = self._averaged_probabilities(glyphs)
+        probabilities = self.probabilities(np.stack([glyph_features(g) for g in glyphs]))
         index = {label: i for i, label in enumerate(self.labels)}
         arabic = probabilities[:, [index[d] for d in ARABIC_DIGITS]]
         thai = probabilities[:, [index[d] for d in THAI_DIGITS]]
         digits = THAI_DIGITS if thai.sum() > arabic.sum() else ARABIC_DIGITS
         values = arabic + thai
-        best = values.argmax(axis=1)
-        return [(digits[v], float(values[row, v])) for row, v in enumerate(best)]
-
-    def _averaged_probabilities(self, glyphs: list[np.ndarray]) -> np.ndarray:
-        """Return class probabilities averaged over each glyph as scanned and thickened by 1 and 2 pixels.
-
-        Pen strokes are thinner than the printed strokes the network was trained on,
-        and thickened copies raised the probability of the right digit on handwritten
-        serials and days in real scans.
-        """
-        variants = [glyphs]
-        for iterations in (1, 2):
-            variants.append([ndimage.binary_dilation(g, iterations=iterations) for g in glyphs])
-        total = sum(self.probabilities(np.stack([glyph_features(g) for g in variant])) for variant in variants)
-        return total / len(variants)
+        ranked = np.argsort(-values, axis=1)[:, :ALTERNATIVES]
+        return [[(digits[v], float(values[row, v])) for v in order] for row, order in enumerate(ranked)]
 
     def read_region(self, ink: np.ndarray, box: tuple[int, int, int, int],
                     core: tuple[int, int, int, int] | None = None) -> list[Reading]:
@@ -138,8 +206,9 @@ class DigitRecognizer:
             glyphs = [(g, b) for g, b in glyphs if _overlap(left + b[0], left + b[2], core[0], core[2]) >= 0.4 * (b[2] - b[0])]
         readings = self.read_number([g for g, _ in glyphs])
         return [
-            Reading(digit=digit, probability=p, box=(left + x0, top + y0, left + x1, top + y1))
-            for (digit, p), (_, (x0, y0, x1, y1)) in zip(readings, glyphs)
+            Reading(digit=ranked[0][0], probability=ranked[0][1], box=(left + x0, top + y0, left + x1, top + y1),
+                    alternatives=tuple(ranked))
+            for ranked, (_, (x0, y0, x1, y1)) in zip(readings, glyphs)
         ]
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 import calendar
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from parsers.ocr.digits import ARABIC_DIGITS, THAI_DIGITS, DigitRecognizer
+from parsers.ocr.digits import ARABIC_DIGITS, THAI_DIGITS, DigitRecognizer, number_candidates
 from parsers.ocr.engine import Box
 from parsers.ocr.layout import TextLine
 
@@ -294,24 +295,28 @@ class FieldReader:
         month = month_number(match.group("month"))
         day_span = Span(line, match.start("day"), match.end("day"))
         year_span = Span(line, match.start("year"), match.end("year"))
+        # The year stands right of the day, so reading it first moves nothing still to read,
+        # and the day can then be checked against a calendar month.
+        year_text, year_sure = self._read_digits(year_span)
+        year = _year_from_digits(year_text)
         day_length = day_span.end - day_span.start
+        accept = None
+        if month is not None and year is not None:
+            def accept(text: str) -> bool:
+                return is_real_date(int(text.translate(_TO_ARABIC)), month, year)
         # The day of the letter's own date is often written by hand, as is the serial.
-        day_text, day_sure = self._read_digits(day_span, handwriting_likely=own_date)
+        day_text, day_sure = self._read_digits(day_span, handwriting_likely=own_date, accept=accept)
         # Replacing the day's text moves the year, so its span is shifted by the change.
         shift = (day_span.end - day_span.start) - day_length
         year_span = Span(line, year_span.start + shift, year_span.end + shift)
-        year_text, year_sure = self._read_digits(year_span)
         whole = Span(line, day_span.start, year_span.end)
-        if month is None or not day_text.translate(_TO_ARABIC).isdigit() or not year_text.translate(_TO_ARABIC).isdigit():
+        if month is None or not day_text.translate(_TO_ARABIC).isdigit() or year is None:
             self._warn("date", whole, "อ่านวันที่จากภาพไม่ได้ครบ กรุณาตรวจกับภาพต้นฉบับ")
             return None
-        year = int(year_text.translate(_TO_ARABIC))
-        if year < 100:
-            year += 2500
         return int(day_text.translate(_TO_ARABIC)), month, year, day_sure and year_sure, whole
 
     def _read_digits(self, span: Span, handwriting_likely: bool = False,
-                     box: Box | None = None) -> tuple[str, bool]:
+                     box: Box | None = None, accept: Callable[[str], bool] | None = None) -> tuple[str, bool]:
         """Return the digits of `span`, replacing its text in the line, and whether they are sure.
 
         Arabic digits that Tesseract read with high confidence are kept, and are sure
@@ -319,13 +324,16 @@ class FieldReader:
         Otherwise the recognizer's reading replaces the text when every glyph is clear,
         and it is never sure, because such a value was handwritten or unclear.
         The recognizer reads the ink in `box`, by default the span's own box.
+        With `accept`, a check of the value (a day must make a real date), a value that
+        fails it is replaced by the most probable reading of the ink that passes, if any;
+        that reading is never sure.
         """
         text = span.text.strip()
         confidences = span.confidences()
         # Only Arabic digits are trusted: the Thai model misreads the Thai digits it has.
         trusted = bool(text) and all(ch in ARABIC_DIGITS for ch in text) and bool(confidences) \
             and min(confidences) >= _TRUSTED_DIGIT
-        if trusted and not handwriting_likely:
+        if trusted and not handwriting_likely and (accept is None or accept(text)):
             return text, True
         box = box or span.box
         if self.recognizer is None or box is None:
@@ -333,6 +341,12 @@ class FieldReader:
         readings = self.recognizer.read_region(self.ink, _pad(box, self.ink.shape), core=box)
         clear = bool(readings) and min(r.probability for r in readings) >= _TRUSTED_GLYPH
         digits = "".join(r.digit for r in readings)
+        if accept is not None and readings and not _passes(accept, text):
+            checked = next((c for c, _ in number_candidates(readings) if _passes(accept, c)), None)
+            if checked is not None:
+                log.debug("page %s: %r fails its check; read as %r", self.page_number, text, checked)
+                self._put_digits(span, checked, readings)
+                return checked, False
         if trusted:
             agree = clear and digits.translate(_TO_ARABIC) == text
             if agree or not clear or len(digits) == len(text):
@@ -340,10 +354,15 @@ class FieldReader:
         if not clear:
             log.debug("page %s: digits %r unclear: %s", self.page_number, text, readings)
             return text, False
+        self._put_digits(span, digits, readings)
+        return digits, False
+
+    @staticmethod
+    def _put_digits(span: Span, digits: str, readings: list) -> None:
+        """Replace the text of `span` by `digits`, one per glyph read, with the glyphs' boxes."""
         _replace(span.line, span.start, span.end, digits)
         span.line.char_boxes[span.start:span.start + len(digits)] = [r.box for r in readings]
         span.end = span.start + len(digits)
-        return digits, False
 
     def _warn(self, field: str, span: Span, message: str) -> None:
         box = span.box
@@ -356,6 +375,21 @@ class FieldReader:
             "image_size": list(self.image_size),
             "text": span.text,
         })
+
+
+def _passes(accept: Callable[[str], bool], text: str) -> bool:
+    """Tell whether `text` is a number in one script of digits that passes `accept`."""
+    arabic = text.translate(_TO_ARABIC)
+    return bool(arabic) and arabic.isdigit() and accept(arabic)
+
+
+def _year_from_digits(text: str) -> int | None:
+    """Return a Buddhist-era year from its digits, taking two digits as 25xx, or None."""
+    arabic = text.translate(_TO_ARABIC)
+    if not arabic.isdigit():
+        return None
+    year = int(arabic)
+    return year + 2500 if year < 100 else year
 
 
 def _serial_box(serial: Span) -> Box | None:
