@@ -281,6 +281,8 @@ def register_receipt(
                     f"letter {letter.id} was not sent to org {organization_id}",
                 )
         else:
+            if letter_data.get("source_letter_id") is not None:
+                check_source_letter(session, user, letter_data["source_letter_id"])
             letter, _created = find_or_create_letter(session, letter_data, user.id)
         task = _task_for(session, letter.id, organization_id)
 
@@ -322,6 +324,59 @@ def register_receipt(
             })
     log.info("org %s registered letter %s as receipt %s/%s", organization_id, letter.id, number, received_on.year)
     return ReceiptResult(receipt, letter, True, task)
+
+
+def check_source_letter(session: Session, user: User, source_letter_id: Any) -> None:
+    """Check that `source_letter_id` names a letter of a document the user's office uploaded and the user may see.
+
+    The link opens that document to every office routing sends the letter to (decision 0005,
+    rule 1a), so an office may link only its own files.
+    """
+    from workflow.models import Letter
+    from workflow.operations import require_document_access
+
+    if isinstance(source_letter_id, bool) or not isinstance(source_letter_id, int) or not 1 <= source_letter_id < 2**31:
+        raise InvalidValue(
+            "invalid_source_letter",
+            f"เลขที่หนังสือในเอกสารที่อัปโหลด “{source_letter_id}” ไม่ถูกต้อง ต้องเป็นเลขที่จากรายการหนังสือในเอกสาร",
+            f"source_letter_id {source_letter_id!r} is not a letter id (an integer from 1 to 2**31 - 1)",
+        )
+    source = session.get(Letter, source_letter_id)
+    if source is None:
+        raise NotFound(
+            "source_letter_not_found",
+            f"ไม่พบหนังสือเลขที่ {source_letter_id} ในเอกสารที่อัปโหลด",
+            f"no uploaded letter {source_letter_id}",
+        )
+    document = source.document
+    if document.organization_id != user.organization_id:
+        raise PermissionDenied(
+            "source_letter_other_office",
+            "ลงรับจากเอกสารได้เฉพาะเอกสารที่หน่วยงานของท่านอัปโหลดเอง",
+            f"letter {source_letter_id} is in document {document.id} of org {document.organization_id}, "
+            f"not org {user.organization_id}",
+        )
+    require_document_access(user, document)
+
+
+def source_document(session: Session, letter: OfficialLetter):
+    """Return the uploaded document the letter, or the nearest letter it forwards, was registered from, or None.
+
+    Follows `parent_letter_id` upwards as far as `routed_organization_ids` follows it down,
+    so a task's link and the access it relies on cover the same letters.
+    """
+    from workflow.models import Letter
+    from workflow.operations import MAX_FORWARD_DEPTH
+
+    current: OfficialLetter | None = letter
+    for _ in range(MAX_FORWARD_DEPTH + 1):
+        if current is None:
+            return None
+        if current.source_letter_id is not None:
+            source = session.get(Letter, current.source_letter_id)
+            return source.document if source is not None else None
+        current = session.get(OfficialLetter, current.parent_letter_id) if current.parent_letter_id else None
+    return None
 
 
 def _set_relative_due(session: Session, task: RoutingTask, letter: OfficialLetter, received_on: date) -> None:

@@ -18,10 +18,21 @@ from flask import Blueprint, Response, current_app, flash, g, redirect, render_t
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import contains_eager
 
+from workflow import operations as document_operations
 from workflow.app import get_session
 from workflow.documents.exports import CARBON_CREDIT_OFFICER_COLUMNS, FORMATS, MEDIA_TYPES, export_answers
 from workflow.errors import InvalidValue, NotFound, PermissionDenied, WorkflowError
-from workflow.models import ORG_DISTRICT_OFFICE, ORG_LAO, ORG_PROVINCE_OFFICE, ROLE_OFFICER, ROLE_SUPERVISOR, Organization, User
+from workflow.models import (
+    ORG_DISTRICT_OFFICE,
+    ORG_LAO,
+    ORG_PROVINCE_OFFICE,
+    ROLE_OFFICER,
+    ROLE_SUPERVISOR,
+    Document,
+    Letter,
+    Organization,
+    User,
+)
 from workflow.routing import covering, operations
 from workflow.routing.access import ROLE_NAMES_TH, is_below, require_sees, valid_delegations
 from workflow.routing.admin import office_settings
@@ -339,6 +350,7 @@ def _task_context(task: RoutingTask, status: TaskStatus) -> dict[str, Any]:
     if organization.kind != ORG_LAO:
         remaining = [org for org in _subordinates(session, organization) if org.id not in already]
     may = _allowed_actions(task, status, receipt, forward_ordered, remaining)
+    source = operations.source_document(session, task.letter)
 
     context = {
         "task": task,
@@ -354,6 +366,8 @@ def _task_context(task: RoutingTask, status: TaskStatus) -> dict[str, Any]:
         "children": children,
         "delegations": valid_delegations(session, user, today) if own else [],
         "confirmation": _confirmation_context(session, task, status),
+        # The uploaded file the letter was registered from, linked only for a viewer who may open it.
+        "source_document": source if source is not None and document_operations.may_see_document(user, source) else None,
         "today": today,
         "may": may,
     }
@@ -481,6 +495,127 @@ def receive(task_id: int):
     except WorkflowError as error:
         return _refused(task_id, error)
     return _done(task_id, f"ลงรับหนังสือแล้ว เลขรับ {operations.receipt_number_th(result.receipt)}")
+
+
+# --- registering a letter from an uploaded file --------------------------------------------
+
+UPLOADED_LETTERS_SHOWN = 50
+# Channels a letter from outside the service arrives by; `system` is for tasks only.
+OUTSIDE_CHANNELS = ("paper", "email", "e_office", "ecms")
+
+
+def _uploaded_letters(session, user: User) -> list[Letter]:
+    """Return the newest letters read from the office's uploads that the user may see and no registration links yet."""
+    linked = select(OfficialLetter.source_letter_id).where(OfficialLetter.source_letter_id.is_not(None))
+    letters = session.scalars(
+        select(Letter)
+        .join(Document, Letter.document_id == Document.id)
+        .where(Document.organization_id == user.organization_id, Letter.id.not_in(linked))
+        .order_by(Document.uploaded_at.desc(), Document.id.desc(), Letter.position)
+        .limit(UPLOADED_LETTERS_SHOWN)
+    ).all()
+    return [letter for letter in letters if document_operations.may_see_document(user, letter.document)]
+
+
+def _letter_summary(letter: Letter) -> dict[str, Any]:
+    """Return the parsed (or corrected) fields of an uploaded letter that the register screen shows."""
+    data = document_operations.letter_result(letter)
+    number = data.get("doc_number")
+    try:
+        letter_date = date.fromisoformat(data["date"]) if data.get("date") else None
+    except (TypeError, ValueError):
+        letter_date = None
+    return {
+        "letter": letter,
+        "data": data,
+        "doc_number": number.get("text") if isinstance(number, dict) else number,
+        "letter_date": letter_date,
+        "subject": data.get("subject"),
+        "issuer": data.get("issuer"),
+        "urgency": data.get("urgency"),
+    }
+
+
+def _picked_letter(session, raw: str | None) -> Letter | None:
+    """Return the uploaded letter named by the form or query value `raw`, checked as `check_source_letter` checks it."""
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit():
+        raise InvalidValue("invalid_source_letter", "กรุณาเลือกหนังสือจากรายการเอกสารที่อัปโหลด",
+                           f"source letter {raw[:20]!r} is not an id")
+    letter_id = int(raw)
+    operations.check_source_letter(session, g.user, letter_id)
+    return session.get(Letter, letter_id)
+
+
+def _render_register(picked: Letter | None, form: dict | None = None, error: WorkflowError | None = None,
+                     http_status: int = 200):
+    session = get_session()
+    uploaded = _uploaded_letters(session, g.user)
+    if picked is not None and picked not in uploaded:
+        uploaded.insert(0, picked)
+    return render_template(
+        "routing/register.html",
+        uploaded=[_letter_summary(letter) for letter in uploaded],
+        picked=_letter_summary(picked) if picked is not None else None,
+        channels=OUTSIDE_CHANNELS,
+        may_register=g.user.role in operations.RECEIVING_ROLES,
+        form=form or {},
+        error=error,
+        today=_today(),
+    ), http_status
+
+
+@bp.get("/receive")
+@login_required
+def register_page():
+    """Show the form that registers a letter read from one of the office's uploaded files (`?letter=<id>` picks it)."""
+    session = get_session()
+    try:
+        picked = _picked_letter(session, request.args.get("letter"))
+    except WorkflowError as error:
+        return _render_register(None, error=error, http_status=error.http_status)
+    return _render_register(picked)
+
+
+@bp.post("/receive")
+@login_required
+def register_uploaded():
+    """Register the picked uploaded letter in the office's receipt register, linked to its file."""
+    session = get_session()
+    form = request.form.to_dict()
+    picked = None
+    try:
+        picked = _picked_letter(session, form.get("letter"))
+        if picked is None:
+            raise InvalidValue("missing_source_letter", "กรุณาเลือกหนังสือจากเอกสารที่อัปโหลดก่อนลงรับ",
+                               "no uploaded letter was picked")
+        channel = form.get("channel", "")
+        if channel not in OUTSIDE_CHANNELS:
+            raise InvalidValue("invalid_channel", f"ไม่รู้จักช่องทางรับหนังสือ “{channel[:40]}”",
+                               f"channel {channel[:40]!r} is not one for letters from outside")
+        letter_data = {**document_operations.letter_result(picked), "source_letter_id": picked.id}
+        result = operations.register_receipt(
+            session, g.user, channel=channel, letter_data=letter_data, received_at=_parse_received_at(),
+            sender_text=(form.get("sender_text") or "").strip()[:300] or None, remarks=form.get("remarks"),
+        )
+    except WorkflowError as error:
+        log.info("user %s: registering uploaded letter %s rejected: %s",
+                 g.user.username, form.get("letter"), error.message_en)
+        session.rollback()
+        return _render_register(picked, form=form, error=error, http_status=error.http_status)
+
+    number = operations.receipt_number_th(result.receipt)
+    if not result.created:
+        flash(f"หนังสือฉบับนี้ลงรับไว้แล้ว เลขรับ {number} ระบบบันทึกการได้รับซ้ำไว้โดยไม่ออกเลขใหม่", "success")
+    else:
+        flash(f"ลงรับหนังสือแล้ว เลขรับ {number}", "success")
+    if result.letter.source_letter_id != picked.id:
+        # find_or_create_letter links a file only to a letter it creates: another file, or none, stays linked.
+        flash("หนังสือฉบับนี้มีในระบบอยู่ก่อนแล้ว จึงไม่ได้ผูกกับไฟล์ที่เลือก หน่วยงานที่ได้รับการแจ้งเวียนจะไม่เห็นไฟล์นี้", "error")
+    if result.task is not None:
+        return redirect(url_for("routing.task_page", task_id=result.task.id))
+    return redirect(url_for("routing.register_page"))
 
 
 @bp.post("/tasks/<int:task_id>/endorse")

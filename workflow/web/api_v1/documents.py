@@ -74,7 +74,13 @@ def upload_documents():
 
 @bp.get(f"/documents/<{ID}:document_id>")
 def document_result(document_id: int):
-    return operations.document_result(operations.get_visible_document(get_session(), g.user, document_id))
+    """Return the parse result, each letter with its `letter_id` for `source_letter_id` in `/routing/receipts`."""
+    document = operations.get_visible_document(get_session(), g.user, document_id)
+    result = operations.document_result(document)
+    # `document_result` lists the letters in the order of `document.letters`.
+    for letter, row in zip(document.letters, result.get("letters") or []):
+        row["letter_id"] = letter.id
+    return result
 
 
 @bp.post(f"/documents/<{ID}:document_id>/retry")

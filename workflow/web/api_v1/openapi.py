@@ -144,7 +144,10 @@ SCHEMAS: dict[str, Any] = {
             "status": _nullable("string"),
             "pages": _nullable("integer"),
             "text_source": _nullable("string"),
-            "letters": {"type": "array", "items": {"type": "object"}},
+            "letters": {"type": "array", "items": {
+                "type": "object", "description": "LETTER ตาม docs/letter-json.md พร้อม letter_id "
+                "(ใช้เป็น source_letter_id เมื่อลงรับผ่าน /api/v1/routing/receipts)",
+                "properties": {"letter_id": {"type": "integer"}}}},
             "warnings": {"type": "array", "items": {"type": "object"}},
             "error": {"type": "object"},
         },
