@@ -31,9 +31,11 @@ log = logging.getLogger(__name__)
 MAX_KEY_LENGTH = 100
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction was rolled back and may run again.
 RETRYABLE_SQLSTATES = ("40P01", "40001")
-MAX_ATTEMPTS = 5
-# Upper bound of the random pause before the second attempt, in seconds; it grows linearly after that.
-RETRY_PAUSE_S = 0.05
+MAX_ATTEMPTS = 10
+# Upper bound of the random pause before the second attempt, in seconds; it doubles with each
+# attempt after that, up to RETRY_PAUSE_MAX_S.
+RETRY_PAUSE_S = 0.02
+RETRY_PAUSE_MAX_S = 1.0
 T = TypeVar("T", LedgerRequest, Account)
 RESULT_TYPES = {"request": LedgerRequest, "account": Account}
 
@@ -107,5 +109,5 @@ def run_idempotent(
             log.warning("ledger %s under idempotency key %s was aborted by the database (SQLSTATE %s);"
                         " running it again, attempt %d of %d", operation, key, code, attempt + 1, MAX_ATTEMPTS)
             # A random pause, growing with each attempt, so that the two sides of a deadlock do not meet again.
-            time.sleep(random.uniform(0, RETRY_PAUSE_S * attempt))
+            time.sleep(random.uniform(0, min(RETRY_PAUSE_MAX_S, RETRY_PAUSE_S * 2 ** (attempt - 1))))
     raise AssertionError("unreachable")
