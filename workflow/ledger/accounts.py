@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.ledger.chain import append_event
+from workflow.ledger.chain import PendingEvents, append_event, lock_now
 from workflow.ledger.errors import InvalidValue, NotFound
 from workflow.ledger.models import (
     ACCOUNT_CANCELLATION,
@@ -17,7 +17,6 @@ from workflow.ledger.models import (
     ACCOUNT_RETIREMENT,
     BUYER_KINDS,
     Account,
-    ChainHead,
     Buyer,
     utcnow,
 )
@@ -47,9 +46,18 @@ def dla_organization(session: Session) -> Organization:
     return organization
 
 
-def ensure_system_accounts(session: Session, head: ChainHead) -> None:
-    """Open the system accounts that are missing, each with an event; the caller holds the chain lock."""
-    existing = set(session.scalars(select(Account.code).where(Account.code.in_([row[0] for row in SYSTEM_ACCOUNTS]))))
+def ensure_system_accounts(session: Session, head: PendingEvents) -> None:
+    """Open the system accounts that are missing, each with an event.
+
+    When any is missing, the chain head is locked before they are read again, so that two
+    callers cannot both open them.
+    """
+    codes = [row[0] for row in SYSTEM_ACCOUNTS]
+    existing = set(session.scalars(select(Account.code).where(Account.code.in_(codes))))
+    if len(existing) == len(codes):
+        return
+    lock_now(session)
+    existing = set(session.scalars(select(Account.code).where(Account.code.in_(codes))))
     organization = dla_organization(session)
     for code, kind, name in SYSTEM_ACCOUNTS:
         if code in existing:

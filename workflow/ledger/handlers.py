@@ -1,7 +1,7 @@
 """What posting each kind of approved request does to the accounts and serial blocks.
 
-Each handler runs inside the approving user's transaction, after the chain lock is taken,
-and returns the posted transaction's event record (or the opened account's, for an account).
+Each handler runs inside the approving user's transaction and returns the posted
+transaction's event record (or the opened account's, for an account).
 """
 
 from __future__ import annotations
@@ -252,13 +252,15 @@ def post_reverse(session: Session, request: LedgerRequest, now: datetime) -> tup
     """
     payload = request.payload
     original = session.get(LedgerTransaction, payload["transaction"])
-    check_reversible(session, original)
-    entries = list(session.scalars(select(LedgerEntry).where(LedgerEntry.transaction_id == original.id)
-                                   .order_by(LedgerEntry.id)))
+    entries = [] if original is None else list(session.scalars(
+        select(LedgerEntry).where(LedgerEntry.transaction_id == original.id).order_by(LedgerEntry.id)))
+    # Accounts are locked before serial blocks, in code order, as in every other posting, so that
+    # concurrent postings wait for each other instead of deadlocking.
     accounts = {account.id: account for account in (
         get_account(session, code, lock=True)
         for code in sorted({session.get(Account, entry.account_id).code for entry in entries})
     )}
+    check_reversible(session, original)
     closed = list(session.scalars(select(SerialBlock).where(SerialBlock.closed_by_transaction_id == original.id)))
     posting = Posting(session, request, REQUEST_REVERSE, now, reverses_id=original.id, purpose=payload["reason"])
     for block in _moved_blocks(session, original):

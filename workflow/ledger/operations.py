@@ -27,7 +27,7 @@ from workflow.ledger.buyers import (
     check_documents,
     store_documents,
 )
-from workflow.ledger.chain import append_event, lock_head
+from workflow.ledger.chain import append_event, lock_head, lock_now
 from workflow.ledger.errors import InsufficientCredits, InvalidValue, NotFound, PermissionDenied, RequestStateError
 from workflow.ledger.handlers import HANDLERS, ROUND_FIELDS, check_reversible, check_round_is_new
 from workflow.ledger.idempotency import run_idempotent
@@ -171,6 +171,9 @@ def _prepare(session: Session, user: User, key: str, kind: str, organization_id:
         head = lock_head(session)
         ledger_accounts.ensure_system_accounts(session, head)
         if check is not None:
+            # The checks (no open registration of this buyer, no such account, a new round) are
+            # covered by no row lock, so two requests are checked one after the other.
+            lock_now(session)
             check()
         request = LedgerRequest(
             kind=kind, status=STATUS_PENDING, organization_id=organization_id,
