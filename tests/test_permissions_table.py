@@ -590,6 +590,23 @@ TABLE: dict[str, Route] = {
         lambda sc, r, s: f"/api/v1/ledger/requests/{sc.approved_requests[ledger_office(r, s)]}/confirm",
         expect("401", "403", dla_director="ok"), api_key(), body="json", consumes=True,
     ),
+    # --- routing: the dashboard, and registering a letter read from an uploaded file
+    "routing.dashboard_page GET": Route(path("/routing/dashboard"), SIGNED_IN),
+    # Only a letter of the own office's uploads can be picked.
+    "routing.register_page GET": Route(
+        lambda sc, r, s: f"/routing/receive?letter={sc.parsed_letters[target_office(r, s)]}", DOCUMENT),
+    "routing.register_uploaded POST": Route(
+        path("/routing/receive"),
+        expect("login", "ok/403", lao_officer="403", dla_officer="403", admin="403"),
+        lambda sc, r, s: {"letter": str(sc.parsed_letters[target_office(r, s)]), "channel": "paper",
+                          "received_on": "", "received_time": "", "sender_text": "ศาลากลางจังหวัดเชียงราย"},
+        scoped=True,
+    ),
+    "api_v1.retry_parse POST": Route(
+        lambda sc, r, s: f"/api/v1/documents/{sc.failed_documents[target_office(r, s)]}/retry",
+        expect("401", "ok/403", lao_officer="403", dla_officer="403", admin="403"), fixed(), body="json",
+        consumes=True,
+    ),
     # --- API tokens: an admin manages the tokens of the own office and the offices directly under it
     "api_tokens.tokens_page GET": Route(path("/admin/api-tokens/"), ADMIN_ONLY),
     "api_tokens.create_token POST": Route(
