@@ -161,6 +161,18 @@ def test_import_with_user_registers_receipt(session, store, users, letter_pdf, c
     assert notifier["letter_id"] == "ชร 0023.6/ว 3200"
 
 
+def test_import_links_receipt_to_stored_file(session, store, users, letter_pdf, codes):
+    from workflow.routing.models import OfficialLetter
+
+    data = fixture_message("government_document_thegif.xml", letter_pdf)
+    imported = import_message(session, store, data, codes, MAX_BYTES, user=users["clerk"])
+
+    source_ids = session.scalars(select(Letter.id).where(Letter.document_id == imported.result["document_id"])).all()
+    registered = session.scalar(select(OfficialLetter).where(OfficialLetter.doc_number == "ชร 0023.6/ว 3200"))
+    assert registered is not None
+    assert registered.source_letter_id == source_ids[0]
+
+
 def test_import_without_user_answers_receive_notifier(session, store, users, letter_pdf, codes):
     data = fixture_message("government_document_thegif.xml", letter_pdf)
 

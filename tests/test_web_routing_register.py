@@ -194,6 +194,19 @@ def test_other_office_cannot_register_file(client, session, users, stored_letter
     assert count(session, OfficialLetter) == 0
 
 
+def test_document_page_links_register_for_clerks(client, session, stored_letter):
+    link = f'href="/routing/receive?letter={stored_letter.id}"'
+    sign_in(client)
+    assert link in page_text(client.get(f"/documents/{stored_letter.document_id}"))
+
+    operations.create_user(session, "somchai", "นายสมชาย ดีมาก", TEST_PASSWORD, "DIST-5709", "officer")
+    client.post("/logout", data={"csrf_token": csrf_from(page_text(client.get("/documents")))})
+    sign_in(client, username="somchai")
+    officer_page = client.get(f"/documents/{stored_letter.document_id}")
+    assert officer_page.status_code == 200
+    assert link not in page_text(officer_page)
+
+
 def test_officer_cannot_register(client, session, stored_letter):
     operations.create_user(session, "somchai", "นายสมชาย ดีมาก", TEST_PASSWORD, "DIST-5709", "officer")
     sign_in(client, username="somchai")

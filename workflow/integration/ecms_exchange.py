@@ -110,8 +110,13 @@ def import_message(
     if user is not None:
         from workflow.routing.operations import receipt_number_th, register_receipt
 
+        letter_data = letter
+        if ingested.created and document.letters:
+            # Link the registered letter to the file this import stored, so that routing opens the
+            # file to the offices below. A file stored before may belong to another office.
+            letter_data = {**letter, "source_letter_id": document.letters[0].id}
         registered = register_receipt(
-            session, user, channel="ecms", letter_data=letter,
+            session, user, channel="ecms", letter_data=letter_data,
             sender_text=message.sender.job_title or message.sender.full_name or None,
         )
         receipt_number = receipt_number_th(registered.receipt)
