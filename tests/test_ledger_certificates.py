@@ -68,6 +68,16 @@ def test_retirement_certificate_pdf_text(session, retirement, monkeypatch):
     assert verification_url(session, retired).startswith(f"https://saraban.example.go.th/ledger/verify/{retired.id}/")
 
 
+def test_verification_url_uses_serving_address(session, retirement, monkeypatch):
+    _, retired = retirement
+    monkeypatch.delenv("SARABAN_PUBLIC_URL", raising=False)
+    url = verification_url(session, retired, "http://127.0.0.1:5077/")
+    assert url.startswith(f"http://127.0.0.1:5077/ledger/verify/{retired.id}/")
+
+    monkeypatch.setenv("SARABAN_PUBLIC_URL", "https://saraban.example.go.th")
+    assert verification_url(session, retired, "http://127.0.0.1:5077/").startswith("https://saraban.example.go.th/")
+
+
 def test_retirement_certificate_leaves_out_remainder(session, retirement):
     _, retired = retirement
     lines = certificate_lines(session, retired)

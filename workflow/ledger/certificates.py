@@ -41,10 +41,15 @@ TITLES = {
 }
 
 
-def verification_url(session: Session, transaction: LedgerTransaction) -> str:
+def verification_url(session: Session, transaction: LedgerTransaction, base_url: str | None = None) -> str:
+    """Return the public page that verifies the transaction, which the certificate prints and encodes.
+
+    SARABAN_PUBLIC_URL comes first, then `base_url` (the address the request reached, for a
+    certificate served by the web app); the command line falls back to the default local address.
+    """
     event = session.scalar(select(LedgerEvent).where(LedgerEvent.transaction_id == transaction.id,
                                                      LedgerEvent.kind == "posted"))
-    base = os.environ.get("SARABAN_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+    base = (os.environ.get("SARABAN_PUBLIC_URL") or base_url or "http://127.0.0.1:5000").rstrip("/")
     return f"{base}/ledger/verify/{transaction.id}/{event.hash[:16]}"
 
 
@@ -86,8 +91,11 @@ def certificate_lines(session: Session, transaction: LedgerTransaction) -> list[
     return lines
 
 
-def certificate_pdf(session: Session, transaction_id: int) -> bytes:
-    """Draw the sale or retirement certificate of a posted transaction; return the PDF bytes."""
+def certificate_pdf(session: Session, transaction_id: int, base_url: str | None = None) -> bytes:
+    """Draw the sale or retirement certificate of a posted transaction; return the PDF bytes.
+
+    `base_url` is the service's address for the verification link when SARABAN_PUBLIC_URL is unset.
+    """
     transaction = session.get(LedgerTransaction, transaction_id)
     if transaction is None:
         raise NotFound("transaction_not_found", f"ไม่พบรายการเลขที่ {transaction_id}",
@@ -108,9 +116,9 @@ def certificate_pdf(session: Session, transaction_id: int) -> bytes:
         for part in break_lines(line, text_width, lambda text: measure(text, 13, regular)):
             draw_text(canvas, 3 * CM, y, part, regular, 13)
             y -= 0.75 * CM
-    url = verification_url(session, transaction)
+    url = verification_url(session, transaction, base_url)
     draw_qr(canvas, width - 5.5 * CM, 3 * CM, 3 * CM, url)
-    draw_text(canvas, width - 4 * CM, 2.4 * CM, "ตรวจสอบความถูกต้องได้ที่", regular, 9, align="centre")
+    draw_text(canvas, 3 * CM, 2.9 * CM, "ตรวจสอบความถูกต้องได้ที่", regular, 9)
     draw_text(canvas, 3 * CM, 2.4 * CM, url, regular, 8)
     canvas.showPage()
     canvas.save()

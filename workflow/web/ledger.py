@@ -294,7 +294,7 @@ def confirm(request_id: int):
 @bp.get("/certificates/<int:transaction_id>.pdf")
 @login_required
 def certificate(transaction_id: int):
-    pdf = certificate_pdf(get_session(), transaction_id)
+    pdf = certificate_pdf(get_session(), transaction_id, base_url=request.host_url)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="certificate-{transaction_id}.pdf"'})
 
