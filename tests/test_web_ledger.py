@@ -427,3 +427,17 @@ def test_approve_twice_same_key_posts_once(app, session, funded):
     assert second.status_code == 302
     assert event_count(session) == before
     assert latest_request(session).status == "approved"
+
+
+@pytest.mark.parametrize(("org_code", "expected"), [
+    ("DIST-5709", "/ledger/public"),
+    ("PROV-57", "/ledger/public"),
+    (SELLER, "/ledger/lao"),
+    ("DLA", "/ledger/dla"),
+])
+def test_ledger_menu_leads_by_office_kind(app, session, funded, org_code, expected):
+    user = make_user(session, f"menu.{org_code.lower()}", org_code, "supervisor")
+    response = client_for(app, user).get("/ledger/")
+    assert response.status_code == 302
+    assert response.headers["Location"].split("?")[0].endswith(expected)
+

@@ -39,7 +39,7 @@ from workflow.ledger.certificates import certificate_pdf
 from workflow.ledger.models import ACCOUNT_RETIREMENT
 from workflow.ledger.operations import STATUS_NAMES_TH
 from workflow.ledger.reports import BUCKET_NAMES_TH, KIND_NAMES_TH
-from workflow.models import ROLE_OFFICER, ROLE_SUPERVISOR
+from workflow.models import ORG_LAO, ROLE_OFFICER, ROLE_SUPERVISOR
 from workflow.routing.calendar import today_in_thailand
 from workflow.thaidate import format_be_date, parse_thai_date
 from workflow.web.auth import login_required
@@ -150,6 +150,10 @@ def index():
         return redirect(url_for("ledger.public_totals"))
     if _is_dla():
         return redirect(url_for("ledger.dla_desk"))
+    organization = g.user.organization
+    if organization is not None and organization.kind != ORG_LAO:
+        # Province and district offices hold no account; they follow the totals by area.
+        return redirect(url_for("ledger.public_totals"))
     return redirect(url_for("ledger.lao_account"))
 
 
