@@ -87,6 +87,22 @@ def test_token_post_needs_no_csrf_token(app, session, tokens, stored_letter):
     assert session.scalar(select(func.count()).select_from(FieldCorrection)) == 1
 
 
+def test_document_result_gives_field_ids_to_correct(app, session, tokens, stored_letter):
+    client = app.test_client()
+    result = client.get(f"/api/v1/documents/{stored_letter.document_id}", headers=bearer(tokens["clerk"]))
+    assert result.status_code == 200
+    letter = result.json["letters"][0]
+    assert letter["letter_id"] == stored_letter.id
+    subject_id = letter["field_ids"]["subject"]
+    assert subject_id == _subject_field(stored_letter).id
+
+    corrected = client.post(f"/api/v1/fields/{subject_id}/correction", headers=bearer(tokens["clerk"]),
+                            json={"value": "การใช้งานระบบบัญชีคาร์บอนเครดิตของ อปท."})
+    assert corrected.status_code == 200
+    again = client.get(f"/api/v1/documents/{stored_letter.document_id}", headers=bearer(tokens["clerk"]))
+    assert again.json["letters"][0]["subject"] == "การใช้งานระบบบัญชีคาร์บอนเครดิตของ อปท."
+
+
 def test_session_post_keeps_csrf_check(app, session, users, stored_letter):
     client = app.test_client()
     with client.session_transaction() as web_session:

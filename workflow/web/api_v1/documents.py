@@ -74,12 +74,17 @@ def upload_documents():
 
 @bp.get(f"/documents/<{ID}:document_id>")
 def document_result(document_id: int):
-    """Return the parse result, each letter with its `letter_id` for `source_letter_id` in `/routing/receipts`."""
+    """Return the parse result with the ids other calls take.
+
+    Each letter gets its `letter_id` (for `source_letter_id` in `/routing/receipts`) and
+    `field_ids`, the id of each field by name (for `/fields/<id>/correction`).
+    """
     document = operations.get_visible_document(get_session(), g.user, document_id)
     result = operations.document_result(document)
     # `document_result` lists the letters in the order of `document.letters`.
     for letter, row in zip(document.letters, result.get("letters") or []):
         row["letter_id"] = letter.id
+        row["field_ids"] = {letter_field.name: letter_field.id for letter_field in letter.fields}
     return result
 
 

@@ -146,8 +146,10 @@ SCHEMAS: dict[str, Any] = {
             "text_source": _nullable("string"),
             "letters": {"type": "array", "items": {
                 "type": "object", "description": "LETTER ตาม docs/letter-json.md พร้อม letter_id "
-                "(ใช้เป็น source_letter_id เมื่อลงรับผ่าน /api/v1/routing/receipts)",
-                "properties": {"letter_id": {"type": "integer"}}}},
+                "(ใช้เป็น source_letter_id เมื่อลงรับผ่าน /api/v1/routing/receipts) และ field_ids "
+                "(เลขที่ของแต่ละช่องตามชื่อช่อง ใช้กับ /api/v1/fields/{field_id}/correction)",
+                "properties": {"letter_id": {"type": "integer"},
+                               "field_ids": {"type": "object", "additionalProperties": {"type": "integer"}}}}},
             "warnings": {"type": "array", "items": {"type": "object"}},
             "error": {"type": "object"},
         },
