@@ -52,7 +52,7 @@ def test_dashboard_of_lao_is_empty(app, session, staff):
     page = text_of(client_for(app, staff.lao_clerk).get("/routing/dashboard"))
     assert count_of(page, "count-circulars") == 0
     assert count_of(page, "count-tasks") == 0
-    assert "หน่วยงานของท่านยังไม่ได้ออกหนังสือเวียนที่ส่งถึง อปท." in page
+    assert "หน่วยงานของท่านยังไม่ได้ออกหรือแจ้งเวียนต่อหนังสือเวียนที่ส่งถึง อปท." in page
 
 
 def test_inbox_links_to_dashboard(app, session, staff):

@@ -217,7 +217,7 @@ def _issued_counts(
 @bp.get("/dashboard")
 @login_required
 def dashboard_page():
-    """Show the counts of the LAO tasks below every circular the user's office started, from the counts table."""
+    """Show the counts of the LAO tasks below every circular the user's office issued or forwarded."""
     board = dashboard(get_session(), g.user.organization_id, _today())
     return render_template("routing/dashboard.html", board=board, state_names=STATE_NAMES_TH)
 
