@@ -421,6 +421,7 @@ def test_rollup_counts_confirmed_and_exports(app, session, staff):
     assert confirmed[9] == "ยืนยันแล้ว"
 
     response = client.get(f"/routing/letters/{task.letter_id}/answers.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.data.startswith(b"\xef\xbb\xbf")
     lines = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert lines[0][-1] == "สถานะ"

@@ -22,9 +22,10 @@ from workflow.errors import InvalidValue
 from workflow.thaidate import format_be_date, format_be_datetime
 
 FORMATS = ("xlsx", "csv")
+# Flask's Response(mimetype=...) adds "; charset=utf-8" to text types itself.
 MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
 }
 # Excel accepts at most 31 characters in a sheet name.
 MAX_SHEET_TITLE = 31
