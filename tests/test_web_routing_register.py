@@ -7,7 +7,7 @@ district's file from their task; an LAO under another district may not.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -17,7 +17,19 @@ from tests.test_web import csrf_from, sign_in
 from workflow import apitokens, operations
 from workflow.models import JOB_DONE, ORG_LAO, Organization
 from workflow.routing import operations as routing
-from workflow.routing.models import OfficialLetter, Receipt, RoutingTask
+from workflow.routing.calendar import today_in_thailand
+from workflow.routing.models import (
+    EVENT_DELIVERED,
+    EVENT_ENDORSED,
+    EVENT_FORWARDED,
+    EVENT_RECEIVED,
+    OfficialLetter,
+    Receipt,
+    RoutingTask,
+    TaskEvent,
+)
+from workflow.routing.stored_state import find_differences
+from workflow.thaidate import format_be_date
 
 SUBJECT = "การใช้งานระบบบัญชี Carbon Credit ขององค์กรปกครองส่วนท้องถิ่น"
 DENIED_TH = "ไม่มีสิทธิ์เข้าถึงเอกสารนี้"
@@ -84,9 +96,10 @@ def test_register_sets_source_letter(client, session, stored_letter):
     sign_in(client)
     response = register(client, stored_letter.id)
     assert response.status_code == 302, page_text(response)
-    assert response.headers["Location"].endswith("/routing/receive")
 
     letter = registered_letter(session, stored_letter.id)
+    task = session.scalar(select(RoutingTask).where(RoutingTask.letter_id == letter.id))
+    assert response.headers["Location"].endswith(f"/routing/tasks/{task.id}")
     assert letter is not None
     assert letter.doc_number == "ชร 0023.6/ว 3200"
     assert letter.subject == SUBJECT
@@ -259,6 +272,10 @@ def test_api_links_own_source_letter(app, session, users, stored_letter):
                            json={"channel": "email", "letter": letter})
     assert response.status_code == 201, response.json
     assert registered_letter(session, stored_letter.id).id == response.json["letter"]["letter_id"]
+    task = session.get(RoutingTask, response.json["task_id"])
+    assert task.letter_id == response.json["letter"]["letter_id"]
+    assert task.recipient_org_id == users["clerk"].organization_id
+    assert task.state == EVENT_RECEIVED
 
 
 @pytest.mark.parametrize("value", ["12", True, 0, 2**31])
@@ -271,3 +288,74 @@ def test_api_rejects_invalid_source_letter(app, session, users, stored_letter, v
     assert response.status_code == 400
     assert response.json["error"]["code"] == "invalid_source_letter"
     assert count(session, Receipt) == 0
+
+
+def event_kinds(session, task_id: int) -> list[str]:
+    session.expire_all()
+    return list(session.scalars(select(TaskEvent.kind).where(TaskEvent.task_id == task_id).order_by(TaskEvent.id)))
+
+
+def test_registered_letter_endorsed_and_forwarded(client, session, users, lao_clerks, stored_letter):
+    sign_in(client)
+    response = register(client, stored_letter.id, **STAMP)
+    assert response.status_code == 302, page_text(response)
+    letter = registered_letter(session, stored_letter.id)
+    office_id = users["clerk"].organization_id
+    task = session.scalar(select(RoutingTask).where(RoutingTask.letter_id == letter.id))
+    assert task is not None
+    assert task.recipient_org_id == office_id
+    assert task.sender_org_id == office_id
+    assert task.state == EVENT_RECEIVED
+    assert event_kinds(session, task.id) == [EVENT_DELIVERED, EVENT_RECEIVED]
+    assert response.headers["Location"].endswith(f"/routing/tasks/{task.id}")
+    task_page = page_text(client.get(f"/routing/tasks/{task.id}"))
+    assert SUBJECT in task_page
+    assert "ลงรับแล้ว" in task_page
+
+    head = client.application.test_client()
+    sign_in(head, username="prasert")
+    token = csrf_from(page_text(head.get(f"/routing/tasks/{task.id}")))
+    endorsed = head.post(f"/routing/tasks/{task.id}/endorse", data={
+        "csrf_token": token, "decisions": ["ทราบ", "แจ้งเวียน"], "note": "แจ้ง อปท. ในสังกัดดำเนินการ",
+    })
+    assert endorsed.status_code == 302, page_text(endorsed)
+    assert event_kinds(session, task.id)[-1] == EVENT_ENDORSED
+
+    # The letter's own deadline has passed by the time the test runs, so the form gives one ahead.
+    due = today_in_thailand() + timedelta(days=30)
+    forward_page = page_text(head.get(f"/routing/tasks/{task.id}"))
+    assert 'name="recipients" value="5570903"' in forward_page
+    forwarded = head.post(f"/routing/tasks/{task.id}/forward", data={
+        "csrf_token": csrf_from(forward_page), "recipients": ["5570903"], "due": format_be_date(due),
+    })
+    assert forwarded.status_code == 302, page_text(forwarded)
+    assert event_kinds(session, task.id)[-1] == EVENT_FORWARDED
+
+    circular = session.scalar(select(OfficialLetter).where(OfficialLetter.parent_letter_id == letter.id))
+    assert circular is not None
+    assert circular.issuer_org_id == office_id
+    lao_task = session.scalar(select(RoutingTask).where(RoutingTask.letter_id == circular.id))
+    assert lao_task.recipient_org_id == lao_clerks["below"].organization_id
+    assert lao_task.state == EVENT_DELIVERED
+    assert lao_task.due_effective is not None
+
+    below = client.application.test_client()
+    sign_in(below, username="kanya")
+    lao_page = below.get(f"/routing/tasks/{lao_task.id}")
+    assert lao_page.status_code == 200
+    assert SUBJECT in page_text(lao_page)
+
+    differences = find_differences(session)
+    assert differences.states == 0
+    assert differences.marks == 0
+    assert differences.counts == 0
+
+
+def test_repeat_registration_adds_no_task(client, session, stored_letter):
+    sign_in(client)
+    first = register(client, stored_letter.id)
+    again = register(client, stored_letter.id, channel="email")
+    assert again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    assert count(session, RoutingTask) == 1
+    assert find_differences(session).counts == 0

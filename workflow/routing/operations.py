@@ -67,6 +67,7 @@ from workflow.routing.state import (
     ALLOWED_AFTER,
     STATE_NAMES_TH,
     TaskStatus,
+    add_counts,
     change_due_date,
     load_status,
     load_statuses,
@@ -249,9 +250,10 @@ def register_receipt(
     """Register a letter in the user's office's receipt register under the next number of the year.
 
     Pass `letter_id` for a letter delivered through this service, or `letter_data` (a LETTER
-    of the parse contract) for one that came from outside. A letter already in this
-    office's register, through any channel, keeps its receipt: the repeat arrival is noted
-    and no number is taken. `received_at` is the stamp's moment (default: now);
+    of the parse contract) for one that came from outside. A letter from outside gets the
+    office's task here, so it can be endorsed and forwarded like one delivered through this
+    service. A letter already in this office's register, through any channel, keeps its
+    receipt: the repeat arrival is noted and no number is taken. `received_at` is the stamp's moment (default: now);
     `entered_at` is always now. Returns a ReceiptResult.
     """
     with write_transaction(session):
@@ -290,6 +292,7 @@ def register_receipt(
             select(Receipt).where(Receipt.organization_id == organization_id, Receipt.letter_id == letter.id)
         )
         if existing is not None:
+            # NOTE: a letter an earlier version registered from outside has no task, and gets none here.
             session.add(ReceiptArrival(
                 receipt_id=existing.id, channel=channel, arrived_at=received_at, entered_by_id=user.id
             ))
@@ -297,8 +300,9 @@ def register_receipt(
             return ReceiptResult(existing, letter, False, task)
 
         number = take_number(session, organization_id, REGISTER_RECEIPT, received_on.year)
-        if task is not None:
-            _set_relative_due(session, task, letter, received_on)
+        if task is None:
+            task = _create_own_task(session, letter, user, channel)
+        _set_relative_due(session, task, letter, received_on)
         receipt = Receipt(
             organization_id=organization_id,
             letter_id=letter.id,
@@ -315,15 +319,45 @@ def register_receipt(
         session.add(receipt)
         session.flush()
         session.add(ReceiptArrival(receipt_id=receipt.id, channel=channel, arrived_at=received_at, entered_by_id=user.id))
-        if task is not None:
-            _append_event(session, task, EVENT_RECEIVED, user, {
-                "receipt_id": receipt.id,
-                "receipt_number": number,
-                "year": received_on.year,
-                "received_on": received_on.isoformat(),
-            })
+        _append_event(session, task, EVENT_RECEIVED, user, {
+            "receipt_id": receipt.id,
+            "receipt_number": number,
+            "year": received_on.year,
+            "received_on": received_on.isoformat(),
+        })
     log.info("org %s registered letter %s as receipt %s/%s", organization_id, letter.id, number, received_on.year)
     return ReceiptResult(receipt, letter, True, task)
+
+
+def _create_own_task(session: Session, letter: OfficialLetter, user: User, channel: str) -> RoutingTask:
+    """Create the user's office's task on a letter that came from outside, in state `delivered`.
+
+    The office is the task's sender as well as its recipient, because no office in this
+    service sent the letter, so only the office and the offices above it see the task.
+    The task gets the `delivered` event and count that `_create_tasks` gives a task sent
+    through this service, and the caller appends `received`.
+    """
+    # NOTE: a letter that encloses a circular of this service shares that circular's root, so
+    # its roll-up counts this task too, twice for an office that also got the circular itself.
+    task = RoutingTask(
+        letter_id=letter.id,
+        root_letter_id=letter.root_letter_id or letter.id,
+        sender_org_id=user.organization_id,
+        recipient_org_id=user.organization_id,
+        due_nominal=letter.due_nominal,
+        due_effective=letter.due_effective,
+        state=EVENT_DELIVERED,
+        created_at=utcnow(),
+    )
+    session.add(task)
+    session.flush()
+    session.add(TaskEvent(
+        task_id=task.id, kind=EVENT_DELIVERED, actor_id=user.id, occurred_at=task.created_at,
+        data={"letter_id": letter.id, "channel": channel},
+    ))
+    add_counts(session, [(task.root_letter_id, user.organization.kind, EVENT_DELIVERED, task.due_effective, 1)])
+    session.flush()
+    return task
 
 
 def check_source_letter(session: Session, user: User, source_letter_id: Any) -> None:
