@@ -127,17 +127,17 @@ def _task_counts(letter_ids, recipient_kind: str | None):
     `letter_id` is the office's circular the task is below. `due_on` is NO_DUE_DATE for a
     task without a due date. With `recipient_kind` None, tasks of every kind are counted.
     """
-    wanted = letter_ids.subquery()
+    letters_subquery = letter_ids.subquery()
     stored = select(
         TaskStateCount.root_letter_id.label("letter_id"),
         TaskStateCount.state,
         TaskStateCount.due_on,
         TaskStateCount.tasks,
-    ).join(wanted, wanted.c.id == TaskStateCount.root_letter_id)
+    ).join(letters_subquery, letters_subquery.c.id == TaskStateCount.root_letter_id)
     if recipient_kind is not None:
         stored = stored.where(TaskStateCount.recipient_kind == recipient_kind)
 
-    cascade = _cascades_below_forwarded(wanted)
+    cascade = _cascades_below_forwarded(letters_subquery)
     counted = (
         select(
             cascade.c.top_id.label("letter_id"),
@@ -154,11 +154,11 @@ def _task_counts(letter_ids, recipient_kind: str | None):
     return union_all(stored, counted)
 
 
-def _cascades_below_forwarded(wanted):
-    """Build a recursive CTE of (letter_id, top_id): every letter at or below each forwarded letter among `wanted`."""
+def _cascades_below_forwarded(letters_subquery):
+    """Build a recursive CTE of (letter_id, top_id): every letter at or below each forwarded letter in the subquery."""
     top = (
         select(OfficialLetter.id.label("letter_id"), OfficialLetter.id.label("top_id"))
-        .join(wanted, wanted.c.id == OfficialLetter.id)
+        .join(letters_subquery, letters_subquery.c.id == OfficialLetter.id)
         .where(OfficialLetter.parent_letter_id.is_not(None))
         .cte("forwarded_cascade", recursive=True)
     )
@@ -211,15 +211,9 @@ def _latest_circulars(session: Session, own, as_of: date, recipient_kind: str, l
             tasks=int(row.tasks or 0) if row else 0,
             answered=int(row.answered or 0) if row else 0,
             past_due=int(row.past_due or 0) if row else 0,
-            first_due=_as_date(due.first_due) if due else None,
-            last_due=_as_date(due.last_due) if due else None,
+            first_due=due.first_due if due else None,
+            last_due=due.last_due if due else None,
             forwarded=letter.parent_letter_id is not None,
         ))
     return result
 
-
-def _as_date(value) -> date | None:
-    """Return `value` as a date; SQLite returns MIN and MAX over a CASE of dates as ISO text."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
