@@ -14,10 +14,12 @@ import logging
 import secrets
 from datetime import date
 from typing import Any
-
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint, Response, current_app, flash, g, get_flashed_messages, redirect, render_template, request, url_for,
+)
+from sqlalchemy import select
 
 from workflow.app import get_session, get_store
 from workflow.errors import InvalidValue, NotFound, PermissionDenied, WorkflowError
@@ -36,10 +38,10 @@ from workflow.ledger.buyers import (
 )
 from workflow.ledger.certificates import TITLES as CERTIFICATE_TITLES
 from workflow.ledger.certificates import certificate_pdf
-from workflow.ledger.models import ACCOUNT_RETIREMENT
+from workflow.ledger.models import ACCOUNT_RETIREMENT, Account, SerialBlock
 from workflow.ledger.operations import STATUS_NAMES_TH
 from workflow.ledger.reports import BUCKET_NAMES_TH, KIND_NAMES_TH
-from workflow.models import ORG_LAO, ROLE_OFFICER, ROLE_SUPERVISOR
+from workflow.models import ORG_LAO, ROLE_OFFICER, ROLE_SUPERVISOR, Organization
 from workflow.routing.calendar import today_in_thailand
 from workflow.thaidate import format_be_date, parse_thai_date
 from workflow.web.auth import login_required
@@ -138,7 +140,36 @@ def _own_account():
 def _refused(error: WorkflowError, render):
     log.info("user %s: ledger action rejected: %s", g.user.username, error.message_en)
     flash(error.message_th, "error")
-    return render(error.http_status)
+    try:
+        return render(error.http_status)
+    except WorkflowError as page_error:
+        # The form's page cannot be shown to this user (an office without a ledger account),
+        # so the refusal itself is shown, with its own status, and the flashed copy is dropped.
+        log.info("user %s: ledger page not shown after a refusal: %s", g.user.username, page_error.message_en)
+        get_flashed_messages()
+        return render_template("error.html", error=error), error.http_status
+
+
+def _require_certificate_reader(session, transaction_id: int) -> None:
+    """Allow DLA, and the offices whose accounts the certified units left and the offices above them."""
+    if _is_dla():
+        return
+    sources = session.scalars(
+        select(Account.organization_id).join(SerialBlock, SerialBlock.account_id == Account.id)
+        .where(SerialBlock.closed_by_transaction_id == transaction_id).distinct()
+    ).all()
+    for organization_id in sources:
+        organization = session.get(Organization, organization_id) if organization_id is not None else None
+        while organization is not None:
+            if organization.id == g.user.organization_id:
+                return
+            organization = organization.parent
+    raise PermissionDenied(
+        "certificate_other_office",
+        "ท่านเปิดหนังสือรับรองได้เฉพาะรายการของ อปท. ในความรับผิดชอบของหน่วยงานท่าน "
+        "ผู้อื่นตรวจสอบหนังสือรับรองได้จาก QR Code บนหนังสือ",
+        f"user {g.user.username} may not read the certificate of transaction {transaction_id}",
+    )
 
 
 # --- entry ---------------------------------------------------------------------------------
@@ -298,7 +329,9 @@ def confirm(request_id: int):
 @bp.get("/certificates/<int:transaction_id>.pdf")
 @login_required
 def certificate(transaction_id: int):
-    pdf = certificate_pdf(get_session(), transaction_id, base_url=request.host_url)
+    session = get_session()
+    _require_certificate_reader(session, transaction_id)
+    pdf = certificate_pdf(session, transaction_id, base_url=request.host_url)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="certificate-{transaction_id}.pdf"'})
 

@@ -69,7 +69,10 @@ def own_account():
         "name_th": account.name_th,
         "buckets": queries.bucket_totals(session, account),
         "income_satang": reports.money_balance(session, account.code),
-        "reservations": queries.open_reservations(session, account),
+        "reservations": [
+            {"reservation_id": row["request"].id, "quantity": row["quantity"], "account": row["account"].code}
+            for row in queries.open_reservations(session, account)
+        ],
     }
 
 

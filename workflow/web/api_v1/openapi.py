@@ -308,7 +308,10 @@ SCHEMAS: dict[str, Any] = {
             "name_th": TEXT,
             "buckets": {"type": "object", "additionalProperties": {"type": "integer"}},
             "income_satang": {"type": "integer"},
-            "reservations": {"type": "array", "items": {"type": "object"}},
+            "reservations": {"type": "array", "items": {
+                "type": "object", "required": ["reservation_id", "quantity", "account"],
+                "properties": {"reservation_id": {"type": "integer"}, "quantity": {"type": "integer"},
+                               "account": {"type": "string"}}}},
         },
     },
     "Statement": {
