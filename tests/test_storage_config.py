@@ -27,3 +27,10 @@ def test_plain_postgres_url_uses_psycopg():
 def test_url_with_driver_kept():
     url = "postgresql+psycopg://saraban@127.0.0.1:5432/saraban"
     assert config_from_env({"DATABASE_URL": url})["DATABASE_URL"] == url
+
+
+def test_https_setting_read_from_environment():
+    assert config_from_env({})["SARABAN_HTTPS"] is False
+    assert config_from_env({"SARABAN_HTTPS": "1"})["SARABAN_HTTPS"] is True
+    assert config_from_env({"SARABAN_HTTPS": "Yes "})["SARABAN_HTTPS"] is True
+    assert config_from_env({"SARABAN_HTTPS": "0"})["SARABAN_HTTPS"] is False

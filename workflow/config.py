@@ -32,7 +32,8 @@ def config_from_env(environ: dict | None = None) -> dict:
 
     DATABASE_URL (default: SQLite file var/saraban.db under the project), REDIS_URL
     (unset: jobs run in a worker thread of the same process), SARABAN_STORAGE (folder
-    for original files, default var/originals), SARABAN_MAX_UPLOAD_MB (default 50)
+    for original files, default var/originals), SARABAN_MAX_UPLOAD_MB (default 50),
+    SARABAN_HTTPS (1, true or yes when the site is served over HTTPS: Secure cookies and HSTS)
     and SECRET_KEY.
     """
     env = os.environ if environ is None else environ
@@ -45,5 +46,6 @@ def config_from_env(environ: dict | None = None) -> dict:
         "SARABAN_MAX_UPLOAD_BYTES": max_upload_mb * 1024 * 1024,
         "SARABAN_RQ_QUEUE": env.get("SARABAN_RQ_QUEUE", "saraban"),
         "SARABAN_JOB_TIMEOUT": int(env.get("SARABAN_JOB_TIMEOUT", DEFAULT_JOB_TIMEOUT_SECONDS)),
+        "SARABAN_HTTPS": env.get("SARABAN_HTTPS", "").strip().lower() in ("1", "true", "yes"),
         "SECRET_KEY": env.get("SECRET_KEY"),
     }

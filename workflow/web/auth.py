@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import hmac
-import os
 import secrets
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -39,11 +38,7 @@ HSTS_HEADER = "max-age=31536000"
 def _configure_session_cookie(state) -> None:
     """Make the session cookie HttpOnly, SameSite=Lax unless the config sets another, and Secure under HTTPS."""
     config = state.app.config
-    https = config.get("SARABAN_HTTPS")
-    if https is None:
-        # NOTE: read here because `config_from_env` does not read SARABAN_HTTPS yet.
-        https = os.environ.get("SARABAN_HTTPS", "").lower() in ("1", "true", "yes")
-        config["SARABAN_HTTPS"] = https
+    https = bool(config.get("SARABAN_HTTPS"))
     config["SESSION_COOKIE_HTTPONLY"] = True
     if config.get("SESSION_COOKIE_SAMESITE") is None:
         config["SESSION_COOKIE_SAMESITE"] = "Lax"
