@@ -41,6 +41,11 @@ def test_admin_creates_and_revokes_token(app, session, users, admins):
     assert "ยังไม่มีโทเค็น" in page.get_data(as_text=True)
     # The LAO below Mae Sai is offered too, since its admin is the district's.
     assert "anucha" in page.get_data(as_text=True)
+    # The office's own staff come first, so the preselected user is one of them, and the admin
+    # menu leads to the page.
+    options = re.findall(r'<option value="([^"]+)"', page.get_data(as_text=True))
+    assert options.index("somsri") < options.index("anucha")
+    assert 'href="/admin/api-tokens/"' in client.get("/admin/holidays").get_data(as_text=True)
 
     created = client.post("/admin/api-tokens/", data={"csrf_token": client.csrf, "username": "somsri",
                                                       "name": "ระบบ e-office อำเภอแม่สาย"})

@@ -41,6 +41,8 @@ def _render(http_status: int = 200, created: apitokens.CreatedToken | None = Non
         select(User).join(Organization, Organization.id == User.organization_id)
         .where(User.organization_id.in_(organization_ids)).order_by(Organization.code, User.username)
     ).all()
+    # The admin's own office comes first, so that the preselected user is one of its staff.
+    users = sorted(users, key=lambda user: user.organization_id != g.user.organization_id)
     return render_template("api_v1/tokens.html", tokens=tokens, users=users, created=created,
                            token_prefix=apitokens.TOKEN_PREFIX, form=form or {}), http_status
 
