@@ -620,13 +620,7 @@ TABLE: dict[str, Route] = {
 }
 
 # Cases where the application differs from the table: (route, role, scope) -> what happens instead.
-ANSWERS_GAP = (
-    "a recipient LAO downloads every recipient's officer name, phone and e-mail: answers.<fmt> lets in "
-    "every office of the cascade"
-)
-KNOWN_GAPS: dict[tuple[str, str, str], str] = {
-    **{("routing.answers GET", role, "own"): ANSWERS_GAP for role in ("lao_clerk", "lao_officer", "lao_exec")},
-}
+KNOWN_GAPS: dict[tuple[str, str, str], str] = {}
 
 
 # --- running a case -----------------------------------------------------------------------

@@ -871,6 +871,15 @@ def rollup_page(letter_id: int):
         province_names=province_names,
         district_names=district_names,
         today=today,
+        may_export=_may_export_answers(letter),
+    )
+
+
+def _may_export_answers(letter: OfficialLetter) -> bool:
+    # The answers name every recipient's officer with a phone and e-mail, so only the issuing
+    # office and the offices above it download them.
+    return letter.issuer_org is not None and (
+        letter.issuer_org_id == g.user.organization_id or is_below(letter.issuer_org, g.user.organization)
     )
 
 
@@ -926,7 +935,9 @@ def _answer_rows(session, letter: OfficialLetter, today: date) -> list[dict[str,
 def answers(letter_id: int, fmt: str):
     session = get_session()
     letter = _get_letter(letter_id)
-    _require_involved(letter)
+    if letter.issuer_org is None:
+        raise NotFound("letter_not_issued", "หนังสือนี้ไม่ได้ออกจากระบบนี้", f"letter {letter_id} has no issuer office")
+    require_sees(g.user, letter.issuer_org)
     data = export_answers(CARBON_CREDIT_OFFICER_COLUMNS, _answer_rows(session, letter, _today()), fmt,
                           sheet_title="ผู้รับผิดชอบ")
     name = f"ผลการยืนยัน {letter.doc_number.replace('/', '-')}.{fmt}" if fmt in FORMATS else "answers"
