@@ -450,6 +450,18 @@ def _word_costs() -> tuple[dict[str, float], dict[str, list[str]]]:
     return costs, by_skeleton
 
 
+@functools.cache
+def _word_prefixes() -> tuple[frozenset[str], frozenset[str]]:
+    """Return every prefix of the costed words, and every prefix of their ด/ต skeletons.
+
+    A piece of a run that is neither can grow into no word, so the segmentation stops there.
+    """
+    costs, by_skeleton = _word_costs()
+    words = frozenset(word[:k] for word in costs for k in range(1, len(word) + 1))
+    skeletons = frozenset(key[:k] for key in by_skeleton for k in range(1, len(key) + 1))
+    return words, skeletons
+
+
 def _hook_slips(text: str) -> list[tuple[int, int, str]]:
     """Find words with ต read as ด or ด read as ต, by segmenting each run of Thai letters.
 
@@ -470,6 +482,9 @@ def _hook_slips(text: str) -> list[tuple[int, int, str]]:
 
 def _segment_hooks(run: str, costs: dict[str, float], by_skeleton: dict[str, list[str]]):
     size = len(run)
+    # The skeleton maps one letter to one letter, so a piece's skeleton is a slice of the run's.
+    skeleton = run.translate(HOOK_SKELETON)
+    word_prefixes, skeleton_prefixes = _word_prefixes()
     best = [0.0] + [float("inf")] * size
     back: list[tuple[int, str | None]] = [(0, None)] * (size + 1)
     for i in range(size):
@@ -480,10 +495,12 @@ def _segment_hooks(run: str, costs: dict[str, float], by_skeleton: dict[str, lis
             best[i + 1], back[i + 1] = step, (i, None)
         for end in range(i + 1, min(size, i + LONGEST_WORD) + 1):
             piece = run[i:end]
+            if piece not in word_prefixes and skeleton[i:end] not in skeleton_prefixes:
+                break
             choices = []
             if piece in costs:
                 choices.append((costs[piece], piece))
-            for candidate in by_skeleton.get(piece.translate(HOOK_SKELETON), ()):
+            for candidate in by_skeleton.get(skeleton[i:end], ()):
                 if candidate != piece:
                     slips = sum(a != b for a, b in zip(candidate, piece))
                     choices.append((costs[candidate] + HOOK_SLIP_COST * slips, candidate))
