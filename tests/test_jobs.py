@@ -295,3 +295,70 @@ def test_ingest_as_unknown_user_stores_nothing(app, session, tmp_path):
     with pytest.raises(LookupError):
         commands.ingest_paths([path], app=app, username="ไม่มีผู้ใช้นี้")
     assert count(session, Document) == 0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start_redis(port: int):
+    """Start a Redis of the test's own on loopback that keeps nothing on disk, as a restart loses all."""
+    import shutil
+    import subprocess
+    import time
+
+    from redis import Redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (Debian package redis-server)")
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    connection = Redis(host="127.0.0.1", port=port, socket_connect_timeout=1)
+    for _ in range(100):
+        try:
+            connection.ping()
+            break
+        except Exception:
+            time.sleep(0.05)
+    connection.close()
+    return process
+
+
+def test_redis_restart_loses_no_upload(app, session, users):
+    """Uploads before and during a Redis outage are all parsed once Redis is back and jobs are requeued."""
+    from tests.test_web import sign_in, upload
+    from workflow import commands
+    from workflow.models import Document
+
+    port = _free_port()
+    redis_server = _start_redis(port)
+    app.config.update(REDIS_URL=f"redis://127.0.0.1:{port}/0", SARABAN_RQ_QUEUE="saraban-restart-test")
+    client = app.test_client()
+    sign_in(client)
+    try:
+        before = upload(client, (SAMPLE, sample_bytes(SAMPLE)))
+        assert before.status_code in (200, 302)
+
+        redis_server.kill()
+        redis_server.wait()
+        during_name = "003_chum_phae_reminder_arabic.txt"
+        during = upload(client, (during_name, sample_bytes(during_name)))
+        assert during.status_code in (200, 302)
+        session.expire_all()
+        assert count(session, Document) == 2
+        assert sorted(job.status for job in session.scalars(select(ParseJob))) == ["queued", "queued"]
+
+        redis_server = _start_redis(port)
+        assert len(commands.requeue_jobs(app)) == 2
+        assert jobs.run_worker(app, burst=True, in_process=True) is True
+        session.expire_all()
+        assert [job.status for job in session.scalars(select(ParseJob))] == ["done", "done"]
+        assert count(session, Letter) >= 2
+    finally:
+        redis_server.kill()
+        redis_server.wait()

@@ -175,18 +175,27 @@ def enqueue(app: Flask, task_name: str, *args: Any, job_id: str) -> str:
     if task_name not in TASKS:
         raise KeyError(f"unknown task {task_name!r}")
     if app.config.get("REDIS_URL"):
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
         from rq import Retry
 
-        rq_queue(app).enqueue_call(
-            "workflow.jobs.run_rq_task",
-            args=(task_name, list(args)),
-            job_id=job_id,
-            timeout=app.config["SARABAN_JOB_TIMEOUT"],
-            description=f"{task_name} {job_id}",
-            # A task that raises met a transient fault (a lost database or Redis connection):
-            # bad input is recorded on the job as a failure and does not raise.
-            retry=Retry(max=JOB_RETRIES, interval=list(JOB_RETRY_BACKOFF_S)),
-        )
+        try:
+            rq_queue(app).enqueue_call(
+                "workflow.jobs.run_rq_task",
+                args=(task_name, list(args)),
+                job_id=job_id,
+                timeout=app.config["SARABAN_JOB_TIMEOUT"],
+                description=f"{task_name} {job_id}",
+                # A task that raises met a transient fault (a lost database or Redis connection):
+                # bad input is recorded on the job as a failure and does not raise.
+                retry=Retry(max=JOB_RETRIES, interval=list(JOB_RETRY_BACKOFF_S)),
+            )
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            # The upload and its job are already rows in the database, so nothing is lost:
+            # `saraban requeue` sends the job once Redis is back.
+            log.error("job %s: %s not sent, Redis unreachable (%s); run saraban requeue when it is back",
+                      job_id, task_name, error)
+            return job_id
         log.info("job %s: %s sent to rq queue %s", job_id, task_name, app.config["SARABAN_RQ_QUEUE"])
     else:
         thread_worker(app).submit(task_name, tuple(args), job_id)
