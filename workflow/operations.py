@@ -505,7 +505,10 @@ def routed_organization_ids(session: Session, document: Document) -> set[int]:
         official_ids |= frontier
     if not official_ids:
         return set()
-    return set(session.scalars(select(RoutingTask.recipient_org_id).where(RoutingTask.letter_id.in_(official_ids))))
+    recipients = set(session.scalars(select(RoutingTask.recipient_org_id).where(RoutingTask.letter_id.in_(official_ids))))
+    # The office that registered the letter from this file has a task on it too, but it owns the file.
+    recipients.discard(document.organization_id)
+    return recipients
 
 
 def routed_document_ids(session: Session, organization_id: int) -> set[int]:
