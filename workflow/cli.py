@@ -284,7 +284,7 @@ def add_api_token_commands(sub) -> None:
     p.add_argument("--organization", metavar="CODE", help="only this organization's tokens, e.g. DIST-5709")
     p.add_argument("--json", action="store_true", help="print one JSON array")
     p.set_defaults(func=cmd_api_token)
-    p = tokens.add_parser("revoke", help="revoke a token; requests with it are refused from then on")
+    p = tokens.add_parser("revoke", help="revoke a token, so that requests with it are rejected from then on")
     p.add_argument("token_id", type=int, metavar="ID", help="the token's id from `saraban api-token list`")
     p.set_defaults(func=cmd_api_token)
 

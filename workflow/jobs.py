@@ -191,8 +191,8 @@ def enqueue(app: Flask, task_name: str, *args: Any, job_id: str) -> str:
                 retry=Retry(max=JOB_RETRIES, interval=list(JOB_RETRY_BACKOFF_S)),
             )
         except (RedisConnectionError, RedisTimeoutError) as error:
-            # The upload and its job are already rows in the database, so nothing is lost:
-            # `saraban requeue` sends the job once Redis is back.
+            # The upload and its job are already rows in the database, so `saraban requeue`
+            # sends the job once Redis is back.
             log.error("job %s: %s not sent, Redis unreachable (%s); run saraban requeue when it is back",
                       job_id, task_name, error)
             return job_id

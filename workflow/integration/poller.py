@@ -55,7 +55,7 @@ def _seconds(env: dict, name: str, default: float) -> float:
 
 @dataclass
 class PollerSettings:
-    """Which sources to poll and how often, in seconds; an interval of None means the source is off."""
+    """Polling intervals in seconds for the watch folder and the mailbox. None turns a source off."""
 
     watch_interval: float | None
     mail_interval: float | None

@@ -44,8 +44,8 @@ TITLES = {
 def verification_url(session: Session, transaction: LedgerTransaction, base_url: str | None = None) -> str:
     """Return the public page that verifies the transaction, which the certificate prints and encodes.
 
-    SARABAN_PUBLIC_URL comes first, then `base_url` (the address the request reached, for a
-    certificate served by the web app); the command line falls back to the default local address.
+    SARABAN_PUBLIC_URL comes first. Then comes `base_url`, the address the request reached, for a
+    certificate served by the web app. The command line falls back to the default local address.
     """
     event = session.scalar(select(LedgerEvent).where(LedgerEvent.transaction_id == transaction.id,
                                                      LedgerEvent.kind == "posted"))
